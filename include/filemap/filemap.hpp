@@ -1,0 +1,11 @@
+// filemap/filemap.hpp - the umbrella header: every public type of filemap.
+//
+// filemap shares memory between processes through named file mappings, with
+// one RAII class (FileMapping) over CreateFileMapping/MapViewOfFile on
+// Windows and shm_open/mmap on POSIX, and bounds-checked typed access.
+#pragma once
+
+#include <filemap/error.hpp>
+#include <filemap/file_mapping.hpp>
+#include <filemap/name.hpp>
+#include <filemap/options.hpp>

@@ -1,0 +1,45 @@
+// filemap/options.hpp - how a mapping is opened and how long its name lives.
+//
+// Plain value types, no platform code. Defaults are the safe choice:
+// read-write, scoped lifetime (the name goes away with its last user, as on
+// Windows), owner-only permissions, and memory reserved at create so that a
+// full /dev/shm is reported there rather than as SIGBUS later.
+#pragma once
+
+#include <filesystem>
+
+namespace filemap {
+
+/// What a mapping lets this process do with the memory.
+enum class Access {
+    read_only,     ///< reads only; every typed write throws permission_denied
+    read_write,    ///< reads and writes, seen by every process mapping the object
+    copy_on_write, ///< writes stay private to this process and never reach the object
+};
+
+/// How long the *name* of a shared memory object lives.
+enum class Lifetime {
+    /// The name disappears when the last FileMapping referring to it, in any
+    /// process, is closed or its process ends (crash-safe). The default.
+    scoped,
+    /// The name stays until FileMapping::remove(name). POSIX only; on Windows
+    /// it is std::errc::not_supported.
+    persistent,
+};
+
+/// Options for objects that filemap creates.
+struct Options {
+    Access access = Access::read_write;
+    Lifetime lifetime = Lifetime::scoped;
+    /// Exactly the mode a new object gets (the umask does not change it).
+    /// Only the owner/group/others read, write and execute bits are allowed.
+    std::filesystem::perms permissions =
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+    /// Fault every page in when mapping (MAP_POPULATE / PrefetchVirtualMemory).
+    bool prefault = false;
+    /// Back every page at create, so that running out of memory fails there
+    /// with no_space_on_device instead of SIGBUS on first touch. false: sparse.
+    bool reserve = true;
+};
+
+} // namespace filemap

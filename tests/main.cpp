@@ -1,0 +1,25 @@
+// tests/main.cpp - runs the Catch2 session, or a child role when started as
+// `filemap_tests --child ROLE ARGS...`; fails the run if it left objects behind.
+#define CATCH_CONFIG_RUNNER
+#include "support.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+namespace test {
+int run_role(int argc, char** argv);
+}
+
+int main(int argc, char** argv)
+{
+    if (argc >= 3 && std::strcmp(argv[1], "--child") == 0) {
+        return test::run_role(argc, argv);
+    }
+    const int failed = Catch::Session().run(argc, argv);
+    const auto left = test::leftovers();
+    for (const auto& name : left) {
+        std::fprintf(stderr, "left behind in /dev/shm: %s\n", name.c_str());
+        filemap::FileMapping::remove(name);
+    }
+    return failed != 0 ? failed : (left.empty() ? 0 : 1);
+}

@@ -1,0 +1,202 @@
+// tests/support.cpp - child processes and unique names, for POSIX and Windows.
+#include "support.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#if defined(_WIN32)
+#define WIN32_LEAN_AND_MEAN
+#define NOMINMAX
+#include <windows.h>
+#else
+#include <csignal>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+extern char** environ;
+#endif
+
+namespace test {
+
+namespace {
+
+std::map<std::string, int (*)(const Args&)>& roles()
+{
+    static std::map<std::string, int (*)(const Args&)> all;
+    return all;
+}
+
+long process_id()
+{
+#if defined(_WIN32)
+    return static_cast<long>(::GetCurrentProcessId());
+#else
+    return static_cast<long>(::getpid());
+#endif
+}
+
+std::string name_prefix() { return "fmt-" + std::to_string(process_id()) + "-"; }
+
+} // namespace
+
+std::string unique_name(const std::string& what)
+{
+    static std::atomic<int> counter{0};
+    return name_prefix() + what + "-" + std::to_string(counter++);
+}
+
+std::vector<std::string> leftovers()
+{
+    std::vector<std::string> found;
+#if !defined(_WIN32)
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind(name_prefix(), 0) == 0) {
+            found.push_back(name);
+        }
+    }
+#endif
+    return found;
+}
+
+bool exists(const std::string& name)
+{
+    std::error_code ec;
+    filemap::FileMapping::open(name, filemap::Access::read_only, ec);
+    return !ec;
+}
+
+Role::Role(const char* name, int (*body)(const Args&)) { roles()[name] = body; }
+
+void tell(const std::string& line)
+{
+    std::fputs((line + "\n").c_str(), stdout);
+    std::fflush(stdout);
+}
+
+std::string code_line(const std::error_code& ec) { return "code " + std::to_string(ec.value()); }
+
+std::error_code code_from_line(const std::string& line)
+{
+    if (line.rfind("code ", 0) != 0) {
+        throw std::runtime_error("expected a code line from the child, got \"" + line + "\"");
+    }
+    return {std::stoi(line.substr(5)), std::generic_category()};
+}
+
+int run_role(int argc, char** argv)
+{
+    const auto found = roles().find(argv[2]);
+    if (found == roles().end()) {
+        std::fprintf(stderr, "no child role %s\n", argv[2]);
+        return 99;
+    }
+    try {
+        return found->second(Args(argv + 3, argv + argc));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %s: %s\n", argv[2], e.what());
+        return 98;
+    }
+}
+
+#if defined(_WIN32)
+// Windows half: see windows support in a later change.
+#else
+
+std::string self_path() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+
+Child Child::program(const Args& argv)
+{
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    std::vector<char*> raw;
+    for (const auto& arg : argv) {
+        raw.push_back(const_cast<char*>(arg.c_str()));
+    }
+    raw.push_back(nullptr);
+    pid_t pid = -1;
+    const int result = ::posix_spawnp(&pid, raw[0], &actions, nullptr, raw.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    if (result != 0) {
+        ::close(pipe_fds[0]);
+        throw std::system_error(result, std::generic_category(), "posix_spawn " + argv[0]);
+    }
+    return Child(pid, pipe_fds[0]);
+}
+
+Child Child::role(const std::string& role, const Args& args)
+{
+    Args argv{self_path(), "--child", role};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return program(argv);
+}
+
+Child::Child(Child&& other) noexcept
+    : id_(std::exchange(other.id_, -1)), output_(std::exchange(other.output_, -1)),
+      reaped_(other.reaped_), status_(other.status_)
+{
+}
+
+Child::~Child()
+{
+    if (id_ > 0 && !reaped_) {
+        kill();
+        wait();
+    }
+    if (output_ >= 0) {
+        ::close(static_cast<int>(output_));
+    }
+}
+
+std::string Child::read_line()
+{
+    std::string line;
+    char c = 0;
+    while (::read(static_cast<int>(output_), &c, 1) == 1) {
+        if (c == '\n') {
+            return line;
+        }
+        line += c;
+    }
+    return line;
+}
+
+int Child::wait()
+{
+    if (!reaped_) {
+        int status = 0;
+        while (::waitpid(static_cast<pid_t>(id_), &status, 0) == -1 && errno == EINTR) {
+        }
+        reaped_ = true;
+        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    return status_;
+}
+
+void Child::kill() { ::kill(static_cast<pid_t>(id_), SIGKILL); }
+
+std::string handle_arg(filemap::FileMapping::native_handle_type handle)
+{
+    return std::to_string(handle);
+}
+
+filemap::FileMapping::native_handle_type handle_from_arg(const std::string& text)
+{
+    return std::stoi(text);
+}
+
+#endif
+
+} // namespace test

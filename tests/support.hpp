@@ -1,0 +1,98 @@
+// tests/support.hpp - what every test file shares: unique names and child processes.
+//
+// Cross-process tests start a real second program: the test binary runs
+// itself again as `filemap_tests --child ROLE ARGS...`, where ROLE is a
+// function registered with test::Role. A child reports to its parent with
+// lines on its standard output (test::tell), which the parent reads.
+#pragma once
+
+#include "catch.hpp"
+
+#include <filemap/filemap.hpp>
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace test {
+
+using Args = std::vector<std::string>;
+
+/// A name unique to this process and call: "fmt-<pid>-<what>-<n>".
+std::string unique_name(const std::string& what);
+
+/// Names this process created and did not remove: checked after the run.
+std::vector<std::string> leftovers();
+
+/// Registers a child role: `int role(const Args&)`, its exit code.
+struct Role {
+    Role(const char* name, int (*body)(const Args&));
+};
+
+/// Writes one line to the parent and flushes.
+void tell(const std::string& line);
+
+/// A running child process with its standard output piped to us.
+class Child {
+public:
+    /// Runs this test binary as `--child role args...`.
+    static Child role(const std::string& role, const Args& args = {});
+    /// Runs any program found on PATH.
+    static Child program(const Args& argv);
+
+    Child(Child&& other) noexcept;
+    Child& operator=(Child&&) = delete;
+    ~Child(); // kills and reaps a child still running
+
+    /// The next line the child wrote, without '\n'; "" at end of output.
+    std::string read_line();
+    /// Waits for the exit: the exit code, or 128 + signal number.
+    int wait();
+    void kill();
+    long id() const { return id_; }
+
+private:
+    Child(long id, long output) : id_(id), output_(output) {}
+    long id_ = -1;
+    long output_ = -1;
+    bool reaped_ = false;
+    int status_ = -1;
+};
+
+/// The integer form of a native handle, for a child's command line.
+std::string handle_arg(filemap::FileMapping::native_handle_type handle);
+filemap::FileMapping::native_handle_type handle_from_arg(const std::string& text);
+
+/// How a child reports an error code in a line: its std::errc value.
+std::string code_line(const std::error_code& ec);
+/// The error code a child reported with code_line().
+std::error_code code_from_line(const std::string& line);
+
+/// The code of the std::system_error that `call` throws; {} if none.
+template <class Call>
+std::error_code thrown_code(Call&& call)
+{
+    try {
+        call();
+    } catch (const std::system_error& e) {
+        return e.code();
+    }
+    return {};
+}
+
+/// The what() of the exception that `call` throws; "" if none.
+template <class Call>
+std::string thrown_what(Call&& call)
+{
+    try {
+        call();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+/// Whether a named object exists, asked without creating or holding it.
+bool exists(const std::string& name);
+
+} // namespace test
