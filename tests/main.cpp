@@ -3,6 +3,7 @@
 #define CATCH_CONFIG_RUNNER
 #include "support.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -12,6 +13,9 @@ int run_role(int argc, char** argv);
 
 int main(int argc, char** argv)
 {
+#if defined(SIGPIPE)
+    std::signal(SIGPIPE, SIG_IGN); // a child that died must fail a test, not kill the run
+#endif
     if (argc >= 3 && std::strcmp(argv[1], "--child") == 0) {
         return test::run_role(argc, argv);
     }

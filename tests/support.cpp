@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 
@@ -14,6 +15,7 @@
 #include <windows.h>
 #else
 #include <csignal>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,6 +81,13 @@ void tell(const std::string& line)
     std::fflush(stdout);
 }
 
+std::string hear()
+{
+    std::string line;
+    std::getline(std::cin, line);
+    return line;
+}
+
 std::string code_line(const std::error_code& ec) { return "code " + std::to_string(ec.value()); }
 
 std::error_code code_from_line(const std::string& line)
@@ -112,14 +121,15 @@ std::string self_path() { return std::filesystem::read_symlink("/proc/self/exe")
 
 Child Child::program(const Args& argv)
 {
-    int pipe_fds[2];
-    if (::pipe(pipe_fds) != 0) {
+    int out[2];
+    int in[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
     }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     std::vector<char*> raw;
     for (const auto& arg : argv) {
         raw.push_back(const_cast<char*>(arg.c_str()));
@@ -128,12 +138,14 @@ Child Child::program(const Args& argv)
     pid_t pid = -1;
     const int result = ::posix_spawnp(&pid, raw[0], &actions, nullptr, raw.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
+    ::close(out[1]);
+    ::close(in[0]);
     if (result != 0) {
-        ::close(pipe_fds[0]);
+        ::close(out[0]);
+        ::close(in[1]);
         throw std::system_error(result, std::generic_category(), "posix_spawn " + argv[0]);
     }
-    return Child(pid, pipe_fds[0]);
+    return Child(pid, in[1], out[0]);
 }
 
 Child Child::role(const std::string& role, const Args& args)
@@ -144,7 +156,8 @@ Child Child::role(const std::string& role, const Args& args)
 }
 
 Child::Child(Child&& other) noexcept
-    : id_(std::exchange(other.id_, -1)), output_(std::exchange(other.output_, -1)),
+    : id_(std::exchange(other.id_, -1)), input_(std::exchange(other.input_, -1)),
+      output_(std::exchange(other.output_, -1)),
       reaped_(other.reaped_), status_(other.status_)
 {
 }
@@ -155,8 +168,18 @@ Child::~Child()
         kill();
         wait();
     }
-    if (output_ >= 0) {
-        ::close(static_cast<int>(output_));
+    for (const long fd : {input_, output_}) {
+        if (fd >= 0) {
+            ::close(static_cast<int>(fd));
+        }
+    }
+}
+
+void Child::say(const std::string& line)
+{
+    const std::string text = line + "\n";
+    if (::write(static_cast<int>(input_), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        throw std::system_error(errno, std::generic_category(), "writing to the child");
     }
 }
 
@@ -186,6 +209,22 @@ int Child::wait()
 }
 
 void Child::kill() { ::kill(static_cast<pid_t>(id_), SIGKILL); }
+
+int duplicate(int handle) { return ::fcntl(handle, F_DUPFD_CLOEXEC, 0); }
+
+bool is_open(int handle) { return ::fcntl(handle, F_GETFD) != -1; }
+
+int unmappable_handle()
+{
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    ::close(fds[1]);
+    return fds[0];
+}
+
+void close(int handle) { ::close(handle); }
 
 std::string handle_arg(filemap::FileMapping::native_handle_type handle)
 {

@@ -31,6 +31,8 @@ struct Role {
 
 /// Writes one line to the parent and flushes.
 void tell(const std::string& line);
+/// Reads one line from the parent; "" when the parent closed the pipe.
+std::string hear();
 
 /// A running child process with its standard output piped to us.
 class Child {
@@ -46,18 +48,28 @@ public:
 
     /// The next line the child wrote, without '\n'; "" at end of output.
     std::string read_line();
+    /// Sends one line to the child's standard input.
+    void say(const std::string& line);
     /// Waits for the exit: the exit code, or 128 + signal number.
     int wait();
     void kill();
     long id() const { return id_; }
 
 private:
-    Child(long id, long output) : id_(id), output_(output) {}
+    Child(long id, long input, long output) : id_(id), input_(input), output_(output) {}
     long id_ = -1;
+    long input_ = -1;
     long output_ = -1;
     bool reaped_ = false;
     int status_ = -1;
 };
+
+/// Native handle helpers: a duplicate, whether one is open, one that
+/// cannot be mapped (a pipe), and closing one.
+filemap::FileMapping::native_handle_type duplicate(filemap::FileMapping::native_handle_type handle);
+bool is_open(filemap::FileMapping::native_handle_type handle);
+filemap::FileMapping::native_handle_type unmappable_handle();
+void close(filemap::FileMapping::native_handle_type handle);
 
 /// The integer form of a native handle, for a child's command line.
 std::string handle_arg(filemap::FileMapping::native_handle_type handle);
