@@ -66,8 +66,8 @@ TEST_CASE("from_native_handle adopts a handle, and leaves it to the caller on fa
 {
     FileMapping memory = FileMapping::anonymous(100);
     memory.write("adopted");
-    FileMapping adopted = FileMapping::from_native_handle(
-        test::duplicate(memory.native_handle()), Access::read_only);
+    FileMapping adopted =
+        FileMapping::from_native_handle(test::duplicate(memory.native_handle()), Access::read_only);
     CHECK(adopted.size() == 100);
     CHECK(adopted.read_string() == "adopted");
     CHECK(adopted.access() == Access::read_only);

@@ -20,7 +20,10 @@ std::string utf8(const fs::path& path)
     return {text.begin(), text.end()};
 }
 
-fs::path from_utf8(const std::string& text) { return fs::path(std::u8string(text.begin(), text.end())); }
+fs::path from_utf8(const std::string& text)
+{
+    return fs::path(std::u8string(text.begin(), text.end()));
+}
 
 /// A fresh directory for one test, removed afterwards.
 struct TempDir {
@@ -75,8 +78,7 @@ TEST_CASE("read_write with a larger size grows the file, and flush reaches it", 
         file.flush();
         CHECK(get(path).substr(500, 27) == "written through the mapping");
     }
-    CHECK(test::Child::role("read-file", {utf8(path)}).read_line() ==
-          "abc");
+    CHECK(test::Child::role("read-file", {utf8(path)}).read_line() == "abc");
 }
 
 TEST_CASE("copy_on_write changes never reach the file", "[file]")
@@ -130,7 +132,8 @@ TEST_CASE("a smaller size maps the start of the file", "[file]")
 TEST_CASE("paths with non-ASCII characters work", "[file]")
 {
     TempDir dir;
-    const auto path = dir / "donn\xc3\xa9" "es-\xe6\x97\xa5\xe6\x9c\xac.bin";
+    const auto path = dir / "donn\xc3\xa9"
+                            "es-\xe6\x97\xa5\xe6\x9c\xac.bin";
     put(path, "unicode");
     CHECK(FileMapping::map_file(path).read_string() == "unicode");
 }

@@ -21,7 +21,10 @@ using filemap::Options;
 
 namespace {
 
-bool in_dev_shm(const std::string& name) { return std::filesystem::exists("/dev/shm/" + name); }
+bool in_dev_shm(const std::string& name)
+{
+    return std::filesystem::exists("/dev/shm/" + name);
+}
 
 mode_t mode_of(const std::string& name)
 {
@@ -40,7 +43,8 @@ Options persistent()
 // Loops open_or_create / check / close on a name for a while; reports
 // sizes that were wrong and errors that are not documented.
 const test::Role churn("churn", [](const test::Args& args) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(args.at(1)));
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(args.at(1)));
     int rounds = 0;
     int bad = 0;
     while (std::chrono::steady_clock::now() < until) {
@@ -104,7 +108,9 @@ TEST_CASE("a forked copy exiting does not remove its parent's name", "[posix_lif
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        { FileMapping copy = std::move(mine); } // runs the close of an inherited handle
+        {
+            FileMapping copy = std::move(mine);
+        } // runs the close of an inherited handle
         ::_exit(0);
     }
     int status = 0;

@@ -41,7 +41,10 @@ long process_id()
 #endif
 }
 
-std::string name_prefix() { return "fmt-" + std::to_string(process_id()) + "-"; }
+std::string name_prefix()
+{
+    return "fmt-" + std::to_string(process_id()) + "-";
+}
 
 } // namespace
 
@@ -73,7 +76,10 @@ bool exists(const std::string& name)
     return !ec;
 }
 
-Role::Role(const char* name, int (*body)(const Args&)) { roles()[name] = body; }
+Role::Role(const char* name, int (*body)(const Args&))
+{
+    roles()[name] = body;
+}
 
 void tell(const std::string& line)
 {
@@ -88,7 +94,10 @@ std::string hear()
     return line;
 }
 
-std::string code_line(const std::error_code& ec) { return "code " + std::to_string(ec.value()); }
+std::string code_line(const std::error_code& ec)
+{
+    return "code " + std::to_string(ec.value());
+}
 
 std::error_code code_from_line(const std::string& line)
 {
@@ -117,7 +126,10 @@ int run_role(int argc, char** argv)
 // Windows half: see windows support in a later change.
 #else
 
-std::string self_path() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
+std::string self_path()
+{
+    return std::filesystem::read_symlink("/proc/self/exe").string();
+}
 
 Child Child::program(const Args& argv)
 {
@@ -157,8 +169,7 @@ Child Child::role(const std::string& role, const Args& args)
 
 Child::Child(Child&& other) noexcept
     : id_(std::exchange(other.id_, -1)), input_(std::exchange(other.input_, -1)),
-      output_(std::exchange(other.output_, -1)),
-      reaped_(other.reaped_), status_(other.status_)
+      output_(std::exchange(other.output_, -1)), reaped_(other.reaped_), status_(other.status_)
 {
 }
 
@@ -178,7 +189,8 @@ Child::~Child()
 void Child::say(const std::string& line)
 {
     const std::string text = line + "\n";
-    if (::write(static_cast<int>(input_), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (::write(static_cast<int>(input_), text.data(), text.size()) !=
+        static_cast<ssize_t>(text.size())) {
         throw std::system_error(errno, std::generic_category(), "writing to the child");
     }
 }
@@ -208,11 +220,20 @@ int Child::wait()
     return status_;
 }
 
-void Child::kill() { ::kill(static_cast<pid_t>(id_), SIGKILL); }
+void Child::kill()
+{
+    ::kill(static_cast<pid_t>(id_), SIGKILL);
+}
 
-int duplicate(int handle) { return ::fcntl(handle, F_DUPFD_CLOEXEC, 0); }
+int duplicate(int handle)
+{
+    return ::fcntl(handle, F_DUPFD_CLOEXEC, 0);
+}
 
-bool is_open(int handle) { return ::fcntl(handle, F_GETFD) != -1; }
+bool is_open(int handle)
+{
+    return ::fcntl(handle, F_GETFD) != -1;
+}
 
 int unmappable_handle()
 {
@@ -224,7 +245,10 @@ int unmappable_handle()
     return fds[0];
 }
 
-void close(int handle) { ::close(handle); }
+void close(int handle)
+{
+    ::close(handle);
+}
 
 std::string handle_arg(filemap::FileMapping::native_handle_type handle)
 {

@@ -23,7 +23,10 @@ struct Point {
 
 constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
-FileMapping make(std::size_t size) { return FileMapping::create(test::unique_name("typed"), size); }
+FileMapping make(std::size_t size)
+{
+    return FileMapping::create(test::unique_name("typed"), size);
+}
 
 std::vector<std::byte> snapshot(const FileMapping& mapping)
 {
@@ -34,15 +37,27 @@ std::vector<std::byte> snapshot(const FileMapping& mapping)
 
 // Misuse is a compile error: only trivially copyable types cross the mapping.
 template <class T>
-concept WritableValue = requires(FileMapping& m, const T& value) { m.write_value(value); };
+concept WritableValue = requires(FileMapping& m, const T& value)
+{
+    m.write_value(value);
+};
 template <class T>
-concept ReadableValue = requires(const FileMapping& m) { m.read_value<T>(); };
+concept ReadableValue = requires(const FileMapping& m)
+{
+    m.read_value<T>();
+};
 static_assert(WritableValue<Point> && ReadableValue<Point>);
 static_assert(!WritableValue<std::string> && !ReadableValue<std::vector<int>>);
 template <class T>
-concept SpannableAs = requires(FileMapping& m) { m.as_span<T>(0, 1); };
+concept SpannableAs = requires(FileMapping& m)
+{
+    m.as_span<T>(0, 1);
+};
 template <class Span>
-concept ReadableInto = requires(const FileMapping& m, Span out) { m.read(out); };
+concept ReadableInto = requires(const FileMapping& m, Span out)
+{
+    m.read(out);
+};
 static_assert(SpannableAs<Point> && SpannableAs<const Point>);
 static_assert(!SpannableAs<std::string>);
 static_assert(ReadableInto<std::span<int>> && !ReadableInto<std::span<const int>>);
@@ -108,8 +123,7 @@ TEST_CASE("strings are stored with one NUL and read up to it", "[typed_access]")
     }
 }
 
-TEST_CASE("every access outside the mapping is out_of_range and touches nothing",
-          "[typed_access]")
+TEST_CASE("every access outside the mapping is out_of_range and touches nothing", "[typed_access]")
 {
     FileMapping mapping = make(64);
     mapping.write(std::string_view("sentinel"));
@@ -158,8 +172,7 @@ TEST_CASE("as_span is a zero-copy typed window, checked for alignment", "[typed_
     CHECK(mapping.as_span<char>(3, 5).size() == 5);
 }
 
-TEST_CASE("a read-only mapping refuses every typed write before touching memory",
-          "[typed_access]")
+TEST_CASE("a read-only mapping refuses every typed write before touching memory", "[typed_access]")
 {
     const std::string name = test::unique_name("ro");
     FileMapping owner = FileMapping::create(name, 64);

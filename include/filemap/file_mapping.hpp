@@ -156,9 +156,8 @@ public:
     static FileMapping from_native_handle(native_handle_type handle,
                                           Access access = Access::read_write)
     {
-        return detail::or_throw("from_native_handle", "", [&](detail::Error& error) {
-            return adopt(handle, access, error);
-        });
+        return detail::or_throw("from_native_handle", "",
+                                [&](detail::Error& error) { return adopt(handle, access, error); });
     }
     static FileMapping from_native_handle(native_handle_type handle, Access access,
                                           std::error_code& ec)
@@ -173,9 +172,8 @@ public:
     /// Whether child processes started from now on inherit native_handle().
     void set_inheritable(bool inheritable)
     {
-        detail::or_throw("set_inheritable", name_, [&](detail::Error& error) {
-            return inherit(inheritable, error);
-        });
+        detail::or_throw("set_inheritable", name_,
+                         [&](detail::Error& error) { return inherit(inheritable, error); });
     }
     void set_inheritable(bool inheritable, std::error_code& ec)
     {
@@ -198,9 +196,11 @@ public:
     static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
                                 std::error_code& ec)
     {
-        return detail::into(ec, [&](detail::Error& error) { return make_file(path, access, size, error); });
+        return detail::into(
+            ec, [&](detail::Error& error) { return make_file(path, access, size, error); });
     }
-    static FileMapping map_file(const std::filesystem::path& path, Access access, std::error_code& ec)
+    static FileMapping map_file(const std::filesystem::path& path, Access access,
+                                std::error_code& ec)
     {
         return map_file(path, access, 0, ec);
     }
@@ -302,7 +302,9 @@ private:
         bool created = disposition == Disposition::create;
         detail::Handle handle;
         switch (disposition) {
-        case Disposition::create: handle = detail::create_named(parsed, size, options, error); break;
+        case Disposition::create:
+            handle = detail::create_named(parsed, size, options, error);
+            break;
         case Disposition::open: handle = detail::open_named(parsed, options.access, error); break;
         case Disposition::open_or_create:
             handle = detail::open_or_create_named(parsed, size, options, created, error);
@@ -329,8 +331,8 @@ private:
             }
             size = existing;
         }
-        return map(handle, size, options.access, options.prefault, std::string(name),
-                   created, error);
+        return map(handle, size, options.access, options.prefault, std::string(name), created,
+                   error);
     }
 
     static bool remove_named(std::string_view name, detail::Error& error)

@@ -31,15 +31,16 @@ struct Name {
 
 inline bool is_name_char(char c) noexcept
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
 }
 
 /// Checks `name` against the rules; on failure sets `error` and returns {}.
 inline Name parse_name(std::string_view name, Error& error)
 {
     Name parsed{{}, name};
-    for (const std::string_view prefix : {std::string_view("Local\\"), std::string_view("Global\\")}) {
+    for (const std::string_view prefix :
+         {std::string_view("Local\\"), std::string_view("Global\\")}) {
         if (name.substr(0, prefix.size()) == prefix) {
             parsed = {name.substr(0, prefix.size()), name.substr(prefix.size())};
             break;
@@ -47,14 +48,14 @@ inline Name parse_name(std::string_view name, Error& error)
     }
     const std::string_view base = parsed.base;
     if (base.empty()) {
-        error.set(std::errc::invalid_argument, parsed.prefix.empty() ? "name is empty"
-                                                                      : "name is only a prefix");
+        error.set(std::errc::invalid_argument,
+                  parsed.prefix.empty() ? "name is empty" : "name is only a prefix");
         return {};
     }
     if (base.size() > max_name_length) {
-        error.set(std::errc::invalid_argument,
-                  "name is " + std::to_string(base.size()) + " characters, the limit is " +
-                      std::to_string(max_name_length));
+        error.set(std::errc::invalid_argument, "name is " + std::to_string(base.size()) +
+                                                   " characters, the limit is " +
+                                                   std::to_string(max_name_length));
         return {};
     }
     if (base == "." || base == "..") {

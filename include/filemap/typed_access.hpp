@@ -46,8 +46,8 @@ public:
             check_writable("as_span");
         }
         if (count > max_size / sizeof(T)) {
-            throw_out_of_range("as_span", offset, std::to_string(count) + " x " +
-                                                      std::to_string(sizeof(T)));
+            throw_out_of_range("as_span", offset,
+                               std::to_string(count) + " x " + std::to_string(sizeof(T)));
         }
         check_bounds("as_span", offset, count * sizeof(T));
         std::byte* first = self().bytes().data() + offset;
@@ -99,8 +99,7 @@ public:
     }
 
     template <TriviallyCopyable T, std::size_t N>
-        requires(!std::is_const_v<T>)
-    void read(std::span<T, N> out, std::size_t offset = 0) const
+    requires(!std::is_const_v<T>) void read(std::span<T, N> out, std::size_t offset = 0) const
     {
         read(std::span<std::byte>(std::as_writable_bytes(out)), offset);
     }
@@ -122,7 +121,8 @@ public:
     template <TriviallyCopyable T>
     T read_value(std::size_t offset = 0) const
     {
-        static_assert(std::is_default_constructible_v<T>, "read_value needs a default-constructible T");
+        static_assert(std::is_default_constructible_v<T>,
+                      "read_value needs a default-constructible T");
         T value;
         read(std::span<T, 1>(&value, 1), offset);
         return value;
@@ -157,7 +157,8 @@ private:
         const std::size_t size = self().size();
         if (length > max_size - extra || offset > size || length + extra > size - offset) {
             throw_out_of_range(operation, offset,
-                               std::to_string(length) + (extra ? " + " + std::to_string(extra) : ""));
+                               std::to_string(length) +
+                                   (extra ? " + " + std::to_string(extra) : ""));
         }
     }
 
@@ -168,8 +169,9 @@ private:
         if (!self().name().empty()) {
             what += " " + quoted(self().name());
         }
-        throw std::out_of_range(what + ": " + length + " bytes at offset " + std::to_string(offset) +
-                                " do not fit in " + std::to_string(self().size()) + " bytes");
+        throw std::out_of_range(what + ": " + length + " bytes at offset " +
+                                std::to_string(offset) + " do not fit in " +
+                                std::to_string(self().size()) + " bytes");
     }
 };
 

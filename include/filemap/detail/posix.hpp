@@ -109,8 +109,14 @@ inline bool held_by_others(int fd) noexcept
 }
 #else
 inline constexpr bool scoped_supported = false; // needs OFD locks (Linux 3.15+)
-inline bool set_holder_lock(int, short) noexcept { return false; }
-inline bool held_by_others(int) noexcept { return true; }
+inline bool set_holder_lock(int, short) noexcept
+{
+    return false;
+}
+inline bool held_by_others(int) noexcept
+{
+    return true;
+}
 #endif
 
 inline bool lock_gate(int fd) noexcept
@@ -118,9 +124,15 @@ inline bool lock_gate(int fd) noexcept
     return retry_eintr([&] { return ::flock(fd, LOCK_EX); }) == 0;
 }
 
-inline void unlock_gate(int fd) noexcept { ::flock(fd, LOCK_UN); }
+inline void unlock_gate(int fd) noexcept
+{
+    ::flock(fd, LOCK_UN);
+}
 
-inline bool is_scoped(const struct stat& st) noexcept { return (st.st_mode & S_ISVTX) != 0; }
+inline bool is_scoped(const struct stat& st) noexcept
+{
+    return (st.st_mode & S_ISVTX) != 0;
+}
 
 /// An owned descriptor. A scoped holder also remembers its name and process,
 /// and its close() runs the last-holder check. Unmap every view first.
@@ -286,7 +298,10 @@ inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t siz
     return View(base, skip + size, skip, size);
 }
 
-inline std::string posix_name(const Name& name) { return "/" + std::string(name.base); }
+inline std::string posix_name(const Name& name)
+{
+    return "/" + std::string(name.base);
+}
 
 inline int open_flags(Access access) noexcept
 {
@@ -375,8 +390,7 @@ inline Probe probe_existing(const std::string& os_name)
 
 /// Creates a new named object of exactly `size` bytes; file_exists if a live
 /// object has the name. A scoped object is returned holding its name.
-inline Handle create_named(const Name& name, std::size_t size, const Options& options,
-                           Error& error)
+inline Handle create_named(const Name& name, std::size_t size, const Options& options, Error& error)
 {
     const bool scoped = options.lifetime == Lifetime::scoped;
     if (scoped && !scoped_supported) {
@@ -554,9 +568,10 @@ inline Handle create_anonymous(std::size_t size, Error& error)
 #else
     // No memfd: a uniquely named object, unlinked at once.
     static std::atomic<unsigned> counter{0};
-    const std::string os_name = "/filemap-anon-" + std::to_string(::getpid()) + "-" +
-                                std::to_string(counter.fetch_add(1));
-    Handle handle(::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
+    const std::string os_name =
+        "/filemap-anon-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    Handle handle(
+        ::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
     if (handle) {
         ::shm_unlink(os_name.c_str());
     }
@@ -596,7 +611,8 @@ inline void check_native(native_handle_type fd, Error& error)
 inline Handle open_file(const std::filesystem::path& path, Access access, std::size_t& size,
                         Error& error)
 {
-    Handle handle(retry_eintr([&] { return ::open(path.c_str(), open_flags(access) | O_CLOEXEC); }));
+    Handle handle(
+        retry_eintr([&] { return ::open(path.c_str(), open_flags(access) | O_CLOEXEC); }));
     if (!handle) {
         error.set_errno(errno);
         return {};

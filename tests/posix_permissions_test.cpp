@@ -1,0 +1,130 @@
+// tests/posix_permissions_test.cpp - exact modes whatever the umask, and other
+// users kept out: owner-only by default, squatted names refused. The other
+// user is a child that drops to `nobody`, so these run as root (as in CI).
+#include "support.hpp"
+
+#include <filemap/filemap.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using filemap::Access;
+using filemap::FileMapping;
+using filemap::Lifetime;
+using filemap::Options;
+using std::filesystem::perms;
+
+namespace {
+
+constexpr uid_t nobody = 65534;
+
+mode_t permission_bits(const std::string& name)
+{
+    struct stat st {};
+    REQUIRE(::stat(("/dev/shm/" + name).c_str(), &st) == 0);
+    return st.st_mode & 0777;
+}
+
+// As `nobody`: open the name read_write / read_only, or create it open to all.
+const test::Role as_nobody("as-nobody", [](const test::Args& args) {
+    if (::setgid(nobody) != 0 || ::setuid(nobody) != 0) {
+        return 2;
+    }
+    std::error_code ec;
+    if (args.at(0) == "create-open-to-all") {
+        Options options;
+        options.lifetime = Lifetime::persistent;
+        options.permissions = perms::owner_read | perms::owner_write | perms::group_read |
+                              perms::group_write | perms::others_read | perms::others_write;
+        FileMapping::create(args.at(1), 4096, options, ec);
+    } else {
+        FileMapping::open(args.at(1), args.at(0) == "open-ro" ? Access::read_only : Access::read_write,
+                          ec);
+    }
+    test::tell(test::code_line(ec));
+    return 0;
+});
+
+std::error_code as_nobody_code(const std::string& action, const std::string& name)
+{
+    test::Child child = test::Child::role("as-nobody", {action, name});
+    const std::string line = child.read_line();
+    REQUIRE(child.wait() == 0);
+    return test::code_from_line(line);
+}
+
+/// Sets the umask for one scope.
+struct Umask {
+    mode_t old;
+    explicit Umask(mode_t mask) : old(::umask(mask)) {}
+    ~Umask() { ::umask(old); }
+};
+
+} // namespace
+
+TEST_CASE("new objects get exactly the asked permissions, whatever the umask",
+          "[posix_permissions]")
+{
+    const std::string name = test::unique_name("mode");
+    SECTION("owner-only by default, even with an empty umask")
+    {
+        Umask open_umask(0);
+        FileMapping mapping = FileMapping::create(name, 64);
+        CHECK(permission_bits(name) == 0600);
+    }
+    SECTION("group and others bits are kept though the umask would remove them")
+    {
+        Umask strict_umask(0077);
+        Options options;
+        options.permissions = perms::owner_read | perms::owner_write | perms::group_read |
+                              perms::others_read;
+        FileMapping mapping = FileMapping::open_or_create(name, 64, options);
+        CHECK(permission_bits(name) == 0644);
+    }
+}
+
+TEST_CASE("another user cannot open an owner-only object", "[posix_permissions]")
+{
+    if (::geteuid() != 0) {
+        WARN("not root: cannot start a child as another user; run as root to check this");
+        return;
+    }
+    const std::string name = test::unique_name("private");
+    FileMapping mine = FileMapping::create(name, 64);
+    CHECK(as_nobody_code("open-rw", name) == std::errc::permission_denied);
+    CHECK(as_nobody_code("open-ro", name) == std::errc::permission_denied);
+}
+
+TEST_CASE("others' bits are honoured exactly", "[posix_permissions]")
+{
+    if (::geteuid() != 0) {
+        WARN("not root: cannot start a child as another user; run as root to check this");
+        return;
+    }
+    const std::string name = test::unique_name("readable");
+    Options options;
+    options.permissions = perms::owner_read | perms::owner_write | perms::others_read;
+    FileMapping mine = FileMapping::create(name, 64, options);
+    CHECK_FALSE(as_nobody_code("open-ro", name));
+    CHECK(as_nobody_code("open-rw", name) == std::errc::permission_denied);
+}
+
+TEST_CASE("a name squatted by another user is never adopted", "[posix_permissions]")
+{
+    if (::geteuid() != 0) {
+        WARN("not root: cannot start a child as another user; run as root to check this");
+        return;
+    }
+    const std::string name = test::unique_name("squat");
+    REQUIRE_FALSE(as_nobody_code("create-open-to-all", name));
+
+    std::error_code ec;
+    CHECK_FALSE(FileMapping::create(name, 4096, ec).is_open());
+    CHECK(ec == std::errc::file_exists);
+    CHECK_FALSE(FileMapping::open_or_create(name, 4096, ec).is_open());
+    CHECK(ec == std::errc::permission_denied);
+    CHECK(test::thrown_what([&] { FileMapping::open_or_create(name, 4096); })
+              .find("another user") != std::string::npos);
+    CHECK(FileMapping::open(name, ec).is_open()); // asked for by name, it opens
+    CHECK(FileMapping::remove(name));
+}
