@@ -1,0 +1,21 @@
+#!/bin/sh
+# The demo: two processes sharing memory by name. Installs what is missing,
+# builds the examples, starts 01-writer, then 02-reader in a second process.
+set -eu
+cd "$(dirname "$0")/.."
+cmake/install-deps.sh build
+cmake --preset examples >/dev/null
+cmake --build --preset examples -j 2 >/dev/null
+
+bin=build/examples/examples
+name="filemap-demo-$$"
+echo "--- two processes, one named mapping \"$name\""
+"$bin/01-writer" "$name" "Hello from process $$" &
+writer=$!
+"$bin/02-reader" "$name"
+wait "$writer"
+echo "--- a message loop: 06-receiver in the background, 05-sender in front"
+"$bin/06-receiver" &
+receiver=$!
+"$bin/05-sender" "first message" "second message" "the last one"
+wait "$receiver"
