@@ -38,8 +38,8 @@ const test::Role as_nobody("as-nobody", [](const test::Args& args) {
                               perms::group_write | perms::others_read | perms::others_write;
         FileMapping::create(args.at(1), 4096, options, ec);
     } else {
-        FileMapping::open(args.at(1), args.at(0) == "open-ro" ? Access::read_only : Access::read_write,
-                          ec);
+        FileMapping::open(args.at(1),
+                          args.at(0) == "open-ro" ? Access::read_only : Access::read_write, ec);
     }
     test::tell(test::code_line(ec));
     return 0;
@@ -76,8 +76,8 @@ TEST_CASE("new objects get exactly the asked permissions, whatever the umask",
     {
         Umask strict_umask(0077);
         Options options;
-        options.permissions = perms::owner_read | perms::owner_write | perms::group_read |
-                              perms::others_read;
+        options.permissions =
+            perms::owner_read | perms::owner_write | perms::group_read | perms::others_read;
         FileMapping mapping = FileMapping::open_or_create(name, 64, options);
         CHECK(permission_bits(name) == 0644);
     }
@@ -123,8 +123,9 @@ TEST_CASE("a name squatted by another user is never adopted", "[posix_permission
     CHECK(ec == std::errc::file_exists);
     CHECK_FALSE(FileMapping::open_or_create(name, 4096, ec).is_open());
     CHECK(ec == std::errc::permission_denied);
-    CHECK(test::thrown_what([&] { FileMapping::open_or_create(name, 4096); })
-              .find("another user") != std::string::npos);
+    CHECK(test::thrown_what([&] {
+              FileMapping::open_or_create(name, 4096);
+          }).find("another user") != std::string::npos);
     CHECK(FileMapping::open(name, ec).is_open()); // asked for by name, it opens
     CHECK(FileMapping::remove(name));
 }
