@@ -140,10 +140,7 @@ class Handle {
 public:
     Handle() noexcept = default;
     explicit Handle(int fd) noexcept : fd_(fd) {}
-    Handle(Handle&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), holds_(std::move(other.holds_)), owner_(other.owner_)
-    {
-    }
+    Handle(Handle&& other) noexcept { swap(other); }
     Handle& operator=(Handle&& other) noexcept
     {
         Handle(std::move(other)).swap(*this);
@@ -213,11 +210,7 @@ public:
         : base_(base), mapped_(mapped), data_(static_cast<std::byte*>(base) + skip), size_(size)
     {
     }
-    View(View&& other) noexcept
-        : base_(std::exchange(other.base_, nullptr)), mapped_(std::exchange(other.mapped_, 0)),
-          data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0))
-    {
-    }
+    View(View&& other) noexcept { swap(other); }
     View& operator=(View&& other) noexcept
     {
         View(std::move(other)).swap(*this);
