@@ -12,12 +12,12 @@ TEST_CASE("what() names the operation and the object", "[errors]")
     CHECK(test::thrown_what([&] { FileMapping::open(name); }) ==
           "filemap: open \"" + name + "\": No such file or directory");
 
-    FileMapping held = FileMapping::create(name, 64);
-    CHECK(test::thrown_what([&] { FileMapping::create(name, 64); }) ==
+    FileMapping held = FileMapping::create(name, 4096);
+    CHECK(test::thrown_what([&] { FileMapping::create(name, 4096); }) ==
           "filemap: create \"" + name + "\": File exists");
-    CHECK(test::thrown_what([&] { FileMapping::open_or_create(name, 65); }) ==
+    CHECK(test::thrown_what([&] { FileMapping::open_or_create(name, 4097); }) ==
           "filemap: open_or_create \"" + name +
-              "\": Result out of range: the object is 64 bytes, asked for 65");
+              "\": Result out of range: the object is 4096 bytes, asked for 4097");
 }
 
 TEST_CASE("thrown errors are std::system_error comparing equal to std::errc", "[errors]")
@@ -47,7 +47,7 @@ TEST_CASE("the error_code forms set ec on failure and clear it on success", "[er
 
     FileMapping opened = FileMapping::open(name, ec);
     CHECK_FALSE(ec);
-    CHECK(opened.size() == 128);
+    CHECK(opened.size() == test::opened_size(128));
 
     CHECK_FALSE(FileMapping::open(test::unique_name("absent"), ec).is_open());
     CHECK(ec == std::errc::no_such_file_or_directory);

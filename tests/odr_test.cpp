@@ -10,6 +10,12 @@
 #include <filemap/options.hpp>
 #include <filemap/typed_access.hpp>
 
+// Including filemap must not bring <windows.h> macros into the user's code.
+#if defined(min) || defined(max) || defined(CreateFile) || defined(CreateFileMapping) ||           \
+    defined(OpenFileMapping) || defined(near) || defined(far) || defined(ERROR)
+#error "a <windows.h> macro leaked out of filemap's headers"
+#endif
+
 TEST_CASE("every header links into a second translation unit", "[odr]")
 {
     filemap::FileMapping empty;

@@ -63,6 +63,33 @@ const test::Role churn("churn", [](const test::Args& args) {
 
 } // namespace
 
+TEST_CASE("persistent objects outlive their handles until removed", "[posix_lifetime]")
+{
+    const std::string name = test::unique_name("persistent");
+    FileMapping::create(name, 64, persistent()).write("still here");
+    CHECK(FileMapping::open(name).read_string() == "still here");
+    CHECK(FileMapping::remove(name));
+    CHECK_FALSE(FileMapping::remove(name));
+    std::error_code ec = std::make_error_code(std::errc::io_error);
+    CHECK_FALSE(FileMapping::remove(name, ec));
+    CHECK_FALSE(ec);
+    CHECK_FALSE(test::exists(name));
+}
+
+TEST_CASE("remove takes the name, holders keep their memory", "[posix_lifetime]")
+{
+    const std::string name = test::unique_name("removed");
+    FileMapping holder = FileMapping::create(name, 64);
+    holder.write("mine");
+    CHECK(FileMapping::remove(name));
+    CHECK_FALSE(test::exists(name));
+    CHECK(holder.read_string() == "mine");
+    FileMapping fresh = FileMapping::create(name, 32); // the name is free for a new object
+    CHECK(fresh.read_string().empty());
+    holder.close(); // must not remove the new object that now has the name
+    CHECK(test::exists(name));
+}
+
 TEST_CASE("the last close leaves nothing in /dev/shm", "[posix_lifetime]")
 {
     const std::string name = test::unique_name("entry");

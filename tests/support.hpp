@@ -53,13 +53,19 @@ public:
     /// Waits for the exit: the exit code, or 128 + signal number.
     int wait();
     void kill();
-    long id() const { return id_; }
+    /// Wraps a started process and the pipe ends (platform handles as integers).
+    static Child from_native(long long id, long long input, long long output)
+    {
+        return Child(id, input, output);
+    }
 
 private:
-    Child(long id, long input, long output) : id_(id), input_(input), output_(output) {}
-    long id_ = -1;
-    long input_ = -1;
-    long output_ = -1;
+    Child(long long id, long long input, long long output) : id_(id), input_(input), output_(output)
+    {
+    }
+    long long id_ = -1;
+    long long input_ = -1;
+    long long output_ = -1;
     bool reaped_ = false;
     int status_ = -1;
 };
@@ -103,6 +109,10 @@ std::string thrown_what(Call&& call)
     }
     return {};
 }
+
+/// The size an opener sees for an object created with `asked` bytes:
+/// exactly that, except under Wine, which rounds sections up to a page.
+std::size_t opened_size(std::size_t asked);
 
 /// Whether a named object exists, asked without creating or holding it.
 bool exists(const std::string& name);

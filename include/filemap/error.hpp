@@ -25,14 +25,17 @@ class Error {
 public:
     void set(std::errc code, std::string detail = {})
     {
-        code_ = std::make_error_code(code);
+        set(std::make_error_code(code), std::move(detail));
+    }
+    void set(std::error_code code, std::string detail = {})
+    {
+        code_ = code;
         detail_ = std::move(detail);
     }
     /// Records an errno value; `detail` says what was being done if useful.
     void set_errno(int value, std::string detail = {})
     {
-        code_ = std::error_code(value, std::generic_category());
-        detail_ = std::move(detail);
+        set(std::error_code(value, std::generic_category()), std::move(detail));
     }
     void clear() noexcept
     {

@@ -1,0 +1,139 @@
+// tests/windows_test.cpp - what only Windows has: namespaces, names shared
+// with other kinds of objects, persistent lifetime refused, and plain Win32
+// programs as peers.
+#include "support.hpp"
+
+#include <filemap/filemap.hpp>
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+#include <cstring>
+
+using filemap::FileMapping;
+
+namespace {
+
+std::wstring wide(const std::string& text)
+{
+    return {text.begin(), text.end()};
+}
+
+// A plain Win32 program: OpenFileMappingW + MapViewOfFile, nothing else.
+const test::Role raw_reader("raw-reader", [](const test::Args& args) {
+    HANDLE section = ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, wide(args.at(0)).c_str());
+    if (section == nullptr) {
+        test::tell("open failed " + std::to_string(::GetLastError()));
+        return 1;
+    }
+    auto* view = static_cast<char*>(::MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 256));
+    test::tell(view);
+    std::strcpy(view + 128, "raw reply");
+    ::UnmapViewOfFile(view);
+    ::CloseHandle(section);
+    return 0;
+});
+
+// A plain Win32 program that creates the object and holds it until told to go.
+const test::Role raw_creator("raw-creator", [](const test::Args& args) {
+    HANDLE section = ::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, 256,
+                                          wide(args.at(0)).c_str());
+    auto* view = static_cast<char*>(::MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 256));
+    std::strcpy(view, "Message from first process");
+    test::tell("created");
+    test::hear();
+    ::UnmapViewOfFile(view);
+    ::CloseHandle(section);
+    return 0;
+});
+
+} // namespace
+
+TEST_CASE("a plain Win32 program opens what filemap created", "[windows]")
+{
+    const std::string name = test::unique_name("raw-peer");
+    FileMapping mapping = FileMapping::create("Local\\" + name, 256);
+    mapping.write("from filemap");
+    test::Child child = test::Child::role("raw-reader", {"Local\\" + name});
+    CHECK(child.read_line() == "from filemap");
+    CHECK(child.wait() == 0);
+    CHECK(mapping.read_string(128) == "raw reply");
+}
+
+TEST_CASE("filemap opens what a plain Win32 program created", "[windows]")
+{
+    const std::string name = test::unique_name("raw-made");
+    test::Child child = test::Child::role("raw-creator", {name});
+    REQUIRE(child.read_line() == "created");
+    FileMapping mapping = FileMapping::open(name);
+    CHECK(mapping.read_string() == "Message from first process");
+    CHECK(mapping.size() >= 256); // Wine rounds the section size up to a page
+    std::error_code ec;
+    FileMapping::create(name, 256, ec);
+    CHECK(ec == std::errc::file_exists);
+    child.say("go");
+    CHECK(child.wait() == 0);
+}
+
+TEST_CASE("persistent lifetime and remove are not supported on Windows", "[windows]")
+{
+    filemap::Options options;
+    options.lifetime = filemap::Lifetime::persistent;
+    std::error_code ec;
+    CHECK_FALSE(FileMapping::create(test::unique_name("persist"), 64, options, ec).is_open());
+    CHECK(ec == std::errc::not_supported);
+    CHECK_FALSE(FileMapping::remove(test::unique_name("remove"), ec));
+    CHECK(ec == std::errc::not_supported);
+}
+
+TEST_CASE("a name held by another kind of object is a clear error", "[windows]")
+{
+    const std::string name = test::unique_name("event");
+    HANDLE event = ::CreateEventW(nullptr, TRUE, FALSE, wide(name).c_str());
+    REQUIRE(event != nullptr);
+    std::error_code ec;
+    CHECK_FALSE(FileMapping::create(name, 64, ec).is_open());
+    CHECK(ec == std::errc::invalid_argument);
+    CHECK(test::thrown_what([&] { FileMapping::open(name); }).find("another kind of object") !=
+          std::string::npos);
+    ::CloseHandle(event);
+}
+
+TEST_CASE("Global\\ is its own namespace", "[windows]")
+{
+    const std::string name = test::unique_name("global");
+    FileMapping global = FileMapping::create("Global\\" + name, 64);
+    std::error_code ec;
+    FileMapping::open("Local\\" + name, ec);
+    CHECK(ec == std::errc::no_such_file_or_directory);
+    CHECK(FileMapping::open("Global\\" + name).size() >= 64);
+}
+
+TEST_CASE("Win32 errors are translated into the same std::errc as on POSIX", "[windows]")
+{
+    using filemap::detail::Error;
+    const auto code = [](unsigned long win32) {
+        Error error;
+        filemap::detail::win::set_win32(error, win32);
+        return error.code();
+    };
+    CHECK(code(2) == std::errc::no_such_file_or_directory);
+    CHECK(code(5) == std::errc::permission_denied);
+    CHECK(code(183) == std::errc::file_exists);
+    CHECK(code(87) == std::errc::invalid_argument);
+    CHECK(code(8) == std::errc::not_enough_memory);
+    CHECK(code(1006) == std::errc::invalid_argument);
+    CHECK(code(6) == std::errc::bad_file_descriptor);
+    // Without the privilege, Global\ says which privilege is missing.
+    Error error;
+    filemap::detail::Error parse;
+    filemap::detail::win::set_named_failure(error, filemap::detail::parse_name("Global\\x", parse),
+                                            1314);
+    CHECK(error.code() == std::errc::permission_denied);
+    CHECK(error.detail().find("SeCreateGlobalPrivilege") != std::string::npos);
+}
