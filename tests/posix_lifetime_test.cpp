@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,4 +214,26 @@ TEST_CASE("processes racing open_or_create and close never see a half-built obje
     }
     CHECK(total > 0);
     CHECK_FALSE(in_dev_shm(name));
+}
+
+TEST_CASE("reserve turns a full /dev/shm into no_space_on_device at create, not SIGBUS later",
+          "[posix_lifetime]")
+{
+    struct statvfs fs {};
+    REQUIRE(::statvfs("/dev/shm", &fs) == 0);
+    const auto too_much =
+        static_cast<std::size_t>(fs.f_bavail) * fs.f_frsize + (std::size_t{1} << 30);
+    const std::string name = test::unique_name("full");
+    std::error_code ec;
+    CHECK_FALSE(FileMapping::create(name, too_much, ec).is_open());
+    CHECK(ec == std::errc::no_space_on_device);
+    CHECK(test::thrown_what([&] { FileMapping::create(name, too_much); }).find("reserving") !=
+          std::string::npos);
+    CHECK_FALSE(in_dev_shm(name)); // nothing half-made is left
+
+    Options sparse;
+    sparse.reserve = false; // the caller's choice: sparse, so it cannot fail here
+    FileMapping lazy = FileMapping::create(name, too_much, sparse, ec);
+    CHECK_FALSE(ec);
+    CHECK(lazy.size() == too_much);
 }
