@@ -140,6 +140,12 @@ int run_role(int argc, char** argv)
     }
 }
 
+Child::Child(Child&& other) noexcept
+    : id_(std::exchange(other.id_, -1)), input_(std::exchange(other.input_, -1)),
+      output_(std::exchange(other.output_, -1)), reaped_(other.reaped_), status_(other.status_)
+{
+}
+
 #if defined(_WIN32)
 
 namespace {
@@ -235,12 +241,6 @@ Child spawn(const std::wstring& program, const Args& args)
 }
 
 } // namespace
-
-Child::Child(Child&& other) noexcept
-    : id_(std::exchange(other.id_, -1)), input_(std::exchange(other.input_, -1)),
-      output_(std::exchange(other.output_, -1)), reaped_(other.reaped_), status_(other.status_)
-{
-}
 
 Child::~Child()
 {
@@ -371,12 +371,6 @@ Child Child::role(const std::string& role, const Args& args)
     Args argv{self_path(), "--child", role};
     argv.insert(argv.end(), args.begin(), args.end());
     return program(argv);
-}
-
-Child::Child(Child&& other) noexcept
-    : id_(std::exchange(other.id_, -1)), input_(std::exchange(other.input_, -1)),
-      output_(std::exchange(other.output_, -1)), reaped_(other.reaped_), status_(other.status_)
-{
 }
 
 Child::~Child()

@@ -202,58 +202,24 @@ private:
     pid_t owner_ = 0;
 };
 
-/// An owned mapping of [offset, offset + size) of an object, page-aligned inside.
-class View {
-public:
-    View() noexcept = default;
-    View(void* base, std::size_t mapped, std::size_t skip, std::size_t size) noexcept
-        : base_(base), mapped_(mapped), data_(static_cast<std::byte*>(base) + skip), size_(size)
-    {
-    }
-    View(View&& other) noexcept { swap(other); }
-    View& operator=(View&& other) noexcept
-    {
-        View(std::move(other)).swap(*this);
-        return *this;
-    }
-    ~View() { reset(); }
+inline void unmap(void* base, std::size_t length) noexcept
+{
+    ::munmap(base, length);
+}
 
-    void swap(View& other) noexcept
-    {
-        std::swap(base_, other.base_);
-        std::swap(mapped_, other.mapped_);
-        std::swap(data_, other.data_);
-        std::swap(size_, other.size_);
+/// msync(MS_SYNC): for a file, the data is on disk when this returns.
+inline void flush_range(void* base, std::size_t length, const Handle&, Error& error)
+{
+    if (::msync(base, length, MS_SYNC) != 0) {
+        error.set_errno(errno, "msync");
     }
+}
 
-    std::byte* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
+} // namespace filemap::detail
 
-    void reset() noexcept
-    {
-        if (base_ != nullptr) {
-            ::munmap(base_, mapped_);
-        }
-        base_ = nullptr;
-        mapped_ = 0;
-        data_ = nullptr;
-        size_ = 0;
-    }
+#include <filemap/detail/view.hpp>
 
-    /// msync(MS_SYNC): for a file, the data is on disk when this returns.
-    void flush(const Handle&, Error& error) const
-    {
-        if (base_ != nullptr && ::msync(base_, mapped_, MS_SYNC) != 0) {
-            error.set_errno(errno, "msync");
-        }
-    }
-
-private:
-    void* base_ = nullptr;
-    std::size_t mapped_ = 0;
-    std::byte* data_ = nullptr;
-    std::size_t size_ = 0;
-};
+namespace filemap::detail {
 
 inline std::size_t page_size() noexcept
 {

@@ -334,63 +334,26 @@ private:
     void* file_ = nullptr;
 };
 
-/// An owned view of [offset, offset + size) of a section, aligned inside.
-class View {
-public:
-    View() noexcept = default;
-    View(void* base, std::size_t mapped, std::size_t skip, std::size_t size) noexcept
-        : base_(base), mapped_(mapped), data_(static_cast<std::byte*>(base) + skip), size_(size)
-    {
-    }
-    View(View&& other) noexcept { swap(other); }
-    View& operator=(View&& other) noexcept
-    {
-        View(std::move(other)).swap(*this);
-        return *this;
-    }
-    ~View() { reset(); }
+inline void unmap(void* base, std::size_t) noexcept
+{
+    UnmapViewOfFile(base);
+}
 
-    void swap(View& other) noexcept
-    {
-        std::swap(base_, other.base_);
-        std::swap(mapped_, other.mapped_);
-        std::swap(data_, other.data_);
-        std::swap(size_, other.size_);
+/// FlushViewOfFile, then FlushFileBuffers for a file: on disk when it returns.
+inline void flush_range(void* base, std::size_t length, const Handle& handle, Error& error)
+{
+    if (!FlushViewOfFile(base, length)) {
+        win::set_win32(error, GetLastError(), "FlushViewOfFile");
+    } else if (handle.file() != nullptr && !FlushFileBuffers(handle.file())) {
+        win::set_win32(error, GetLastError(), "FlushFileBuffers");
     }
+}
 
-    std::byte* data() const noexcept { return data_; }
-    std::size_t size() const noexcept { return size_; }
+} // namespace filemap::detail
 
-    void reset() noexcept
-    {
-        if (base_ != nullptr) {
-            UnmapViewOfFile(base_);
-        }
-        base_ = nullptr;
-        mapped_ = 0;
-        data_ = nullptr;
-        size_ = 0;
-    }
+#include <filemap/detail/view.hpp>
 
-    /// FlushViewOfFile, then FlushFileBuffers for a file: on disk when it returns.
-    void flush(const Handle& handle, Error& error) const
-    {
-        if (base_ == nullptr) {
-            return;
-        }
-        if (!FlushViewOfFile(base_, mapped_)) {
-            win::set_win32(error, GetLastError(), "FlushViewOfFile");
-        } else if (handle.file() != nullptr && !FlushFileBuffers(handle.file())) {
-            win::set_win32(error, GetLastError(), "FlushFileBuffers");
-        }
-    }
-
-private:
-    void* base_ = nullptr;
-    std::size_t mapped_ = 0;
-    std::byte* data_ = nullptr;
-    std::size_t size_ = 0;
-};
+namespace filemap::detail {
 
 /// Maps [offset, offset + size) of `handle`; the offset need not be aligned.
 inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t size, Access access,

@@ -1,0 +1,66 @@
+// filemap/detail/view.hpp - View: an owned mapping of a window of an object.
+//
+// Shared by both platforms: included by detail/posix.hpp and
+// detail/win32.hpp after they define unmap() and flush_range(), the only
+// system calls a view makes. The window's start need not be aligned: the
+// mapping begins `skip` bytes earlier, on the platform's boundary.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+namespace filemap::detail {
+
+class View {
+public:
+    View() noexcept = default;
+    View(void* base, std::size_t mapped, std::size_t skip, std::size_t size) noexcept
+        : base_(base), mapped_(mapped), data_(static_cast<std::byte*>(base) + skip), size_(size)
+    {
+    }
+    View(View&& other) noexcept { swap(other); }
+    View& operator=(View&& other) noexcept
+    {
+        View(std::move(other)).swap(*this);
+        return *this;
+    }
+    ~View() { reset(); }
+
+    void swap(View& other) noexcept
+    {
+        std::swap(base_, other.base_);
+        std::swap(mapped_, other.mapped_);
+        std::swap(data_, other.data_);
+        std::swap(size_, other.size_);
+    }
+
+    std::byte* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+
+    void reset() noexcept
+    {
+        if (base_ != nullptr) {
+            unmap(base_, mapped_);
+        }
+        base_ = nullptr;
+        mapped_ = 0;
+        data_ = nullptr;
+        size_ = 0;
+    }
+
+    /// Writes changed pages back; for a file, to the disk before returning.
+    void flush(const Handle& handle, Error& error) const
+    {
+        if (base_ != nullptr) {
+            flush_range(base_, mapped_, handle, error);
+        }
+    }
+
+private:
+    void* base_ = nullptr;
+    std::size_t mapped_ = 0;
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+} // namespace filemap::detail
