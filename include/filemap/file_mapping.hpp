@@ -24,6 +24,10 @@
 
 namespace filemap {
 
+namespace detail {
+struct BlockAccess;
+}
+
 class FileMapping : public detail::TypedAccess<FileMapping> {
 public:
     /// int (a file descriptor) on POSIX, HANDLE on Windows.
@@ -251,6 +255,8 @@ public:
     }
 
 private:
+    friend struct detail::BlockAccess; // NamedMutex and Channel build on make_named
+
     enum class Disposition { create, open, open_or_create };
 
     FileMapping(detail::Handle handle, detail::View view, std::string name, Access access,

@@ -5,7 +5,9 @@
 // Windows and shm_open/mmap on POSIX, and bounds-checked typed access.
 #pragma once
 
+#include <filemap/channel.hpp>
 #include <filemap/error.hpp>
 #include <filemap/file_mapping.hpp>
 #include <filemap/name.hpp>
+#include <filemap/named_mutex.hpp>
 #include <filemap/options.hpp>

@@ -1,0 +1,80 @@
+// filemap/detail/sync.hpp - what NamedMutex and Channel share: deadlines, the
+// platform's SharedMutex and Wakeup, and the initialisation protocol.
+//
+// A shared object is created zeroed and usable by openers at once, so its
+// first word says whether it is built: only the handle that created it
+// builds the contents, then stores `ready_state` and wakes waiters; openers
+// wait for it with a bounded wait and report a clear error if it never comes.
+// open_or_create never initialises an object it opened.
+#pragma once
+
+#include <filemap/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace filemap::detail {
+
+using Clock = std::chrono::steady_clock;
+/// When to give up waiting; nullopt: never.
+using Deadline = std::optional<Clock::time_point>;
+
+enum class Locked { acquired, owner_died, timed_out };
+
+template <class Rep, class Period>
+Deadline deadline_after(const std::chrono::duration<Rep, Period>& timeout)
+{
+    const auto now = Clock::now();
+    if (timeout <= std::chrono::duration<Rep, Period>::zero()) {
+        return now;
+    }
+    // Saturate instead of overflowing for durations like hours::max().
+    if (std::chrono::duration_cast<std::chrono::duration<double>>(timeout).count() >
+        std::chrono::duration_cast<std::chrono::duration<double>>(Clock::time_point::max() - now)
+            .count()) {
+        return std::nullopt;
+    }
+    return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+} // namespace filemap::detail
+
+#if defined(_WIN32)
+#include <filemap/detail/win32_sync.hpp>
+#else
+#include <filemap/detail/posix_sync.hpp>
+#endif
+
+namespace filemap::detail {
+
+inline constexpr std::uint32_t ready_state = 0x59444552; // "REDY"
+
+/// The creator's last step: the contents are built.
+inline void publish_ready(std::uint32_t& state, Wakeup& wakeup) noexcept
+{
+    std::atomic_ref<std::uint32_t>(state).store(ready_state, std::memory_order_release);
+    wakeup.notify();
+}
+
+/// An opener's first step: wait (bounded) until the creator has built it.
+inline bool await_ready(std::uint32_t& state, Wakeup& wakeup, Error& error)
+{
+    std::atomic_ref<std::uint32_t> word(state);
+    const auto value = word.load(std::memory_order_acquire);
+    if (value != 0 && value != ready_state) {
+        error.set(std::errc::invalid_argument, "the object is not of this kind");
+        return false;
+    }
+    const bool ready =
+        wakeup.wait([&] { return word.load(std::memory_order_acquire) == ready_state; },
+                    Clock::now() + std::chrono::seconds(5));
+    if (!ready) {
+        error.set(std::errc::timed_out, "its creator never finished building it");
+    }
+    return ready;
+}
+
+} // namespace filemap::detail
