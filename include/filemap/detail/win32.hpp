@@ -57,6 +57,11 @@ __declspec(dllimport) int __stdcall ConvertStringSecurityDescriptorToSecurityDes
     const wchar_t*, unsigned long, void**, unsigned long*);
 __declspec(dllimport) int __stdcall ConvertSidToStringSidW(void*, wchar_t**);
 __declspec(dllimport) int __stdcall OpenProcessToken(void*, unsigned long, void**);
+__declspec(dllimport) void* __stdcall CreateMutexW(_SECURITY_ATTRIBUTES*, int, const wchar_t*);
+__declspec(dllimport) int __stdcall ReleaseMutex(void*);
+__declspec(dllimport) void* __stdcall CreateEventW(_SECURITY_ATTRIBUTES*, int, int, const wchar_t*);
+__declspec(dllimport) int __stdcall SetEvent(void*);
+__declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigned long);
 }
 
 namespace filemap::detail {
@@ -159,16 +164,15 @@ inline void set_named_failure(Error& error, const Name& name, unsigned long code
     }
 }
 
+/// Widens a name the rules have checked: ASCII only.
+inline std::wstring widen(std::string_view text)
+{
+    return std::wstring(text.begin(), text.end());
+}
+
 inline std::wstring wide_name(const Name& name)
 {
-    std::wstring wide;
-    for (const char c : name.prefix) {
-        wide += static_cast<wchar_t>(c);
-    }
-    for (const char c : name.base) {
-        wide += static_cast<wchar_t>(c); // the rules allow ASCII only
-    }
-    return wide;
+    return widen(name.prefix) + widen(name.base);
 }
 
 /// The section rights that POSIX read / write / execute bits stand for.
