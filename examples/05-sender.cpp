@@ -1,21 +1,16 @@
-// 05-sender: a message loop through shared memory - the sending side.
+// 05-sender: a message loop between processes - the sending side, on a Channel.
 //
-// A one-slot mailbox in a named mapping: the sender waits until the receiver
-// has taken the previous message, writes the next, then bumps a sequence
-// number with release ordering so the text is visible before the number.
-// Start 06-receiver, then this, in either order.
+// A Channel is a bounded message queue in a named mapping: messages arrive
+// whole and in order, send blocks while it is full, receive blocks (in the
+// kernel, not a sleep loop) until a message comes. Start 06-receiver, then
+// this, in either order.
 //
 //     05-sender [message...]      (without messages: one per line of input)
 #include <filemap/filemap.hpp>
 
-#include "mailbox.hpp"
-
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 int main(int argc, char** argv)
@@ -28,30 +23,21 @@ int main(int argc, char** argv)
     }
     messages.push_back("quit");
 
-    auto shared = filemap::FileMapping::open_or_create(mailbox::name, sizeof(mailbox::Mailbox));
-    mailbox::Mailbox& box = shared.as_span<mailbox::Mailbox>(0, 1)[0];
-    std::atomic_ref<std::uint32_t> sent(box.sent);
-    std::atomic_ref<std::uint32_t> taken(box.taken);
-
+    // Either side may come first: open_or_create, with room for 256-byte messages.
+    auto channel = filemap::Channel::open_or_create("filemap-messages", 256);
     for (const std::string& message : messages) {
-        while (taken.load(std::memory_order_acquire) != sent.load(std::memory_order_relaxed)) {
-            std::this_thread::sleep_for(
-                std::chrono::milliseconds(1)); // a Channel would block instead
-        }
         try {
-            shared.write(message, mailbox::text_offset); // too long: an exception, never truncated
-        } catch (const std::out_of_range&) {
-            std::fprintf(stderr, "sender: \"%s\" is longer than the %zu-byte slot, skipped\n",
-                         message.c_str(), sizeof box.text - 1);
+            channel.send(message);
+        } catch (const std::system_error& e) { // longer than 256 bytes: message_size
+            std::fprintf(stderr, "sender: %s\n", e.what());
             continue;
         }
-        sent.fetch_add(1, std::memory_order_release);
         std::printf("sender: sent \"%s\"\n", message.c_str());
         std::fflush(stdout);
     }
-    // Stay until the receiver has taken "quit": the mapping dies with its last handle.
-    while (taken.load(std::memory_order_acquire) != sent.load(std::memory_order_relaxed)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    // Stay until the receiver has taken everything: the channel's name lives
+    // as long as one process holds it.
+    auto acknowledgements = filemap::Channel::open_or_create("filemap-messages-ack", 16);
+    acknowledgements.receive();
     return 0;
 }

@@ -14,8 +14,10 @@ echo "--- two processes, one named mapping \"$name\""
 writer=$!
 "$bin/02-reader" "$name"
 wait "$writer"
-echo "--- a message loop: 06-receiver in the background, 05-sender in front"
+echo "--- a message loop over a Channel: 06-receiver in the background, 05-sender in front"
 "$bin/06-receiver" &
 receiver=$!
 "$bin/05-sender" "first message" "second message" "the last one"
 wait "$receiver"
+echo "--- four processes counting under one NamedMutex"
+"$bin/07-counter" 4

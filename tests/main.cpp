@@ -19,6 +19,7 @@ int main(int argc, char** argv)
     if (argc >= 3 && std::strcmp(argv[1], "--child") == 0) {
         return test::run_role(argc, argv);
     }
+    test::reclaim_stale();
     const int failed = Catch::Session().run(argc, argv);
     const auto left = test::leftovers();
     for (const auto& name : left) {

@@ -94,6 +94,19 @@ std::size_t opened_size(std::size_t asked)
     return asked;
 }
 
+void reclaim_stale()
+{
+#if !defined(_WIN32)
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("fmt-", 0) == 0) {
+            exists(name);
+        }
+    }
+#endif
+}
+
 Role::Role(const char* name, int (*body)(const Args&))
 {
     roles()[name] = body;

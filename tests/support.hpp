@@ -24,6 +24,10 @@ std::string unique_name(const std::string& what);
 /// Names this process created and did not remove: checked after the run.
 std::vector<std::string> leftovers();
 
+/// Reclaims stale objects that killed test runs left behind, by opening
+/// them: an open removes a scoped object whose holders all died.
+void reclaim_stale();
+
 /// Registers a child role: `int role(const Args&)`, its exit code.
 struct Role {
     Role(const char* name, int (*body)(const Args&));

@@ -352,7 +352,13 @@ private:
             return false;
         }
         const std::uint64_t at = head().load(std::memory_order_relaxed);
-        if (!data_.wait([&] { return tail().load(std::memory_order_acquire) != at; }, deadline)) {
+        // Likewise the last tail seen: messages below it are published.
+        if (seen_tail_ <= at && !data_.wait(
+                                    [&] {
+                                        seen_tail_ = tail().load(std::memory_order_acquire);
+                                        return seen_tail_ > at;
+                                    },
+                                    deadline)) {
             return false;
         }
         std::uint32_t length = 0;
@@ -390,6 +396,8 @@ private:
     detail::SharedMutex receive_lock_;
     detail::Wakeup data_;
     detail::Wakeup space_;
+    std::uint64_t seen_head_ = 0; // this process's last look at the other side
+    std::uint64_t seen_tail_ = 0;
 };
 
 } // namespace filemap

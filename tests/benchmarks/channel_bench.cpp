@@ -1,0 +1,459 @@
+// channel_bench: Channel and NamedMutex against a pipe, a Unix socketpair and
+// Boost.Interprocess message_queue, between two real processes, in one run.
+//
+//   roundtrip/*   64-byte ping-pong; time is one round trip; p50/p99 counters
+//   stream/*      64 KiB messages one way; bytes_per_second
+//   mutex/*       uncontended lock + unlock
+// The peer is this program started again as `channel_bench --peer ROLE ...`.
+#include <filemap/filemap.hpp>
+
+#include <benchmark/benchmark.h>
+#include <boost/interprocess/ipc/message_queue.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <csignal>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace {
+
+namespace bip = boost::interprocess;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t small = 64;
+constexpr std::size_t large = 64 * 1024;
+constexpr std::size_t ring = 4 * 1024 * 1024;
+constexpr int warm_up = 20000;
+
+std::string unique(const std::string& what)
+{
+    return "fmb-" + std::to_string(::getpid()) + "-" + what;
+}
+
+/// The peer process: started at construction, waited for at destruction.
+class Peer {
+public:
+    explicit Peer(std::vector<std::string> args)
+    {
+        args.insert(args.begin(), {"/proc/self/exe", "--peer"});
+        std::vector<char*> argv;
+        for (auto& arg : args) {
+            argv.push_back(arg.data());
+        }
+        argv.push_back(nullptr);
+        ::posix_spawn(&pid_, "/proc/self/exe", nullptr, nullptr, argv.data(), environ);
+    }
+    Peer(const Peer&) = delete;
+    Peer& operator=(const Peer&) = delete;
+    ~Peer()
+    {
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+    }
+    void kill() const { ::kill(pid_, SIGKILL); }
+
+private:
+    pid_t pid_ = -1;
+};
+
+/// Lets the peer inherit `fd`; everything else is close-on-exec.
+void inherit(int fd)
+{
+    ::fcntl(fd, F_SETFD, 0);
+}
+
+/// Times each round trip of `round_trip()`, after a warm-up that lets the
+/// scheduler move the freshly started peer to the other CPU.
+template <class RoundTrip>
+void measure_round_trips(benchmark::State& state, RoundTrip round_trip)
+{
+    for (int i = 0; i < warm_up; ++i) {
+        round_trip();
+    }
+    std::vector<double> samples;
+    samples.reserve(1 << 20);
+    for (auto _ : state) {
+        const auto start = Clock::now();
+        round_trip();
+        samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    }
+    std::sort(samples.begin(), samples.end());
+    state.counters["p50_us"] = samples[samples.size() / 2];
+    state.counters["p99_us"] = samples[samples.size() * 99 / 100];
+}
+
+// ---- round trips ---------------------------------------------------------
+
+void roundtrip_channel(benchmark::State& state)
+{
+    const std::string ping_name = unique("ping");
+    const std::string pong_name = unique("pong");
+    filemap::Channel ping = filemap::Channel::create(ping_name, small);
+    filemap::Channel pong = filemap::Channel::create(pong_name, small);
+    Peer peer({"channel-echo", ping_name, pong_name});
+    std::vector<std::byte> message(small, std::byte{1});
+    std::vector<std::byte> reply(small);
+    measure_round_trips(state, [&] {
+        ping.send(message);
+        pong.receive(reply);
+    });
+    ping.send(std::span<const std::byte>{}); // an empty message: stop
+}
+
+void roundtrip_channel_with_hog(benchmark::State& state)
+{
+    Peer hog({"hog"});
+    roundtrip_channel(state);
+    hog.kill();
+}
+
+/// The same ping-pong over two descriptors of a pipe pair or a socketpair.
+void roundtrip_descriptors(benchmark::State& state, int to_peer, int from_peer)
+{
+    std::vector<char> message(small, 1);
+    measure_round_trips(state, [&] {
+        benchmark::DoNotOptimize(::write(to_peer, message.data(), small));
+        std::size_t got = 0;
+        while (got < small) {
+            got += static_cast<std::size_t>(::read(from_peer, message.data() + got, small - got));
+        }
+    });
+    ::close(to_peer);
+}
+
+void roundtrip_pipe(benchmark::State& state)
+{
+    int there[2];
+    int back[2];
+    if (::pipe2(there, O_CLOEXEC) != 0 || ::pipe2(back, O_CLOEXEC) != 0) {
+        state.SkipWithError("pipe");
+        return;
+    }
+    inherit(there[0]);
+    inherit(back[1]);
+    {
+        Peer peer({"fd-echo", std::to_string(there[0]), std::to_string(back[1])});
+        ::close(there[0]);
+        ::close(back[1]);
+        roundtrip_descriptors(state, there[1], back[0]);
+    }
+    ::close(back[0]);
+}
+
+void roundtrip_socketpair(benchmark::State& state)
+{
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        state.SkipWithError("socketpair");
+        return;
+    }
+    inherit(pair[1]);
+    {
+        Peer peer({"fd-echo", std::to_string(pair[1]), std::to_string(pair[1])});
+        ::close(pair[1]);
+        roundtrip_descriptors(state, pair[0], pair[0]);
+    }
+}
+
+void roundtrip_boost_message_queue(benchmark::State& state)
+{
+    const std::string ping_name = unique("bping");
+    const std::string pong_name = unique("bpong");
+    bip::message_queue ping(bip::create_only, ping_name.c_str(), 16, small);
+    bip::message_queue pong(bip::create_only, pong_name.c_str(), 16, small);
+    {
+        Peer peer({"boost-echo", ping_name, pong_name});
+        std::vector<char> message(small, 1);
+        measure_round_trips(state, [&] {
+            ping.send(message.data(), small, 0);
+            bip::message_queue::size_type got = 0;
+            unsigned priority = 0;
+            pong.receive(message.data(), small, got, priority);
+        });
+        ping.send(message.data(), 0, 0); // stop
+    }
+    bip::message_queue::remove(ping_name.c_str());
+    bip::message_queue::remove(pong_name.c_str());
+}
+
+// ---- one-way streams of 64 KiB messages ------------------------------------
+
+template <class Send, class Finish>
+void measure_stream(benchmark::State& state, Send send, Finish finish)
+{
+    for (int i = 0; i < 2000; ++i) {
+        send();
+    }
+    for (auto _ : state) {
+        send();
+    }
+    finish();
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(large));
+}
+
+void stream_channel(benchmark::State& state)
+{
+    const std::string name = unique("stream");
+    const std::string done_name = unique("done");
+    filemap::Options options;
+    options.prefault = true;
+    filemap::Channel channel = filemap::Channel::create(name, ring, options);
+    filemap::Channel done = filemap::Channel::create(done_name, small);
+    Peer peer({"channel-sink", name, done_name});
+    std::vector<std::byte> message(large, std::byte{7});
+    measure_stream(
+        state, [&] { channel.send(message); },
+        [&] {
+            channel.send(std::span<const std::byte>{});
+            done.receive();
+        });
+}
+
+void stream_descriptors(benchmark::State& state, int to_peer, int from_peer)
+{
+    std::vector<char> message(large, 7);
+    measure_stream(
+        state,
+        [&] {
+            std::size_t sent = 0;
+            while (sent < large) {
+                sent +=
+                    static_cast<std::size_t>(::write(to_peer, message.data() + sent, large - sent));
+            }
+        },
+        [&] {
+            if (::shutdown(to_peer, SHUT_WR) != 0) { // a socket keeps its read side
+                ::close(to_peer);                    // a pipe is closed
+            }
+            char ack = 0;
+            benchmark::DoNotOptimize(::read(from_peer, &ack, 1));
+        });
+}
+
+void stream_pipe(benchmark::State& state)
+{
+    int there[2];
+    int back[2];
+    if (::pipe2(there, O_CLOEXEC) != 0 || ::pipe2(back, O_CLOEXEC) != 0) {
+        state.SkipWithError("pipe");
+        return;
+    }
+    inherit(there[0]);
+    inherit(back[1]);
+    Peer peer({"fd-sink", std::to_string(there[0]), std::to_string(back[1])});
+    ::close(there[0]);
+    ::close(back[1]);
+    stream_descriptors(state, there[1], back[0]);
+    ::close(back[0]);
+}
+
+void stream_socketpair(benchmark::State& state)
+{
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        state.SkipWithError("socketpair");
+        return;
+    }
+    inherit(pair[1]);
+    Peer peer({"fd-sink", std::to_string(pair[1]), std::to_string(pair[1])});
+    ::close(pair[1]);
+    stream_descriptors(state, pair[0], pair[0]);
+    ::close(pair[0]);
+}
+
+void stream_boost_message_queue(benchmark::State& state)
+{
+    const std::string name = unique("bstream");
+    bip::message_queue queue(bip::create_only, name.c_str(), ring / large, large);
+    {
+        Peer peer({"boost-sink", name});
+        std::vector<char> message(large, 7);
+        measure_stream(
+            state, [&] { queue.send(message.data(), large, 0); },
+            [&] {
+                queue.send(message.data(), 0, 0);
+                while (queue.get_num_msg() != 0) {
+                    ::sched_yield();
+                }
+            });
+    }
+    bip::message_queue::remove(name.c_str());
+}
+
+void stream_memcpy(benchmark::State& state)
+{
+    std::vector<char> from(ring, 7);
+    std::vector<char> to(ring);
+    std::size_t at = 0;
+    for (auto _ : state) {
+        std::memcpy(to.data() + at, from.data() + at, large);
+        benchmark::ClobberMemory();
+        at = (at + large) % ring;
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(large));
+}
+
+// ---- mutexes -------------------------------------------------------------
+
+void mutex_named(benchmark::State& state)
+{
+    filemap::NamedMutex mutex = filemap::NamedMutex::create(unique("mutex"));
+    for (auto _ : state) {
+        mutex.lock();
+        mutex.unlock();
+    }
+}
+
+void mutex_std(benchmark::State& state)
+{
+    std::mutex mutex;
+    for (auto _ : state) {
+        mutex.lock();
+        mutex.unlock();
+    }
+}
+
+void mutex_boost_interprocess(benchmark::State& state)
+{
+    bip::interprocess_mutex mutex;
+    for (auto _ : state) {
+        mutex.lock();
+        mutex.unlock();
+    }
+}
+
+// ---- the peer ------------------------------------------------------------
+
+int peer(char** argv)
+{
+    const std::string role = argv[2];
+    const auto arg = [&](int i) {
+        return std::string(argv[3 + i]);
+    };
+    if (role == "channel-echo") {
+        filemap::Channel ping = filemap::Channel::open(arg(0));
+        filemap::Channel pong = filemap::Channel::open(arg(1));
+        std::vector<std::byte> message(small);
+        while (ping.receive(message) != 0) {
+            pong.send(message);
+        }
+    } else if (role == "channel-sink") {
+        filemap::Channel channel = filemap::Channel::open(arg(0));
+        filemap::Channel done = filemap::Channel::open(arg(1));
+        std::vector<std::byte> message(large);
+        while (channel.receive(message) != 0) {
+        }
+        done.send("done");
+    } else if (role == "fd-echo" || role == "fd-sink") {
+        const int in = std::stoi(arg(0));
+        const int out = std::stoi(arg(1));
+        const std::size_t unit = role == "fd-echo" ? small : large;
+        std::vector<char> buffer(unit);
+        for (;;) {
+            std::size_t got = 0;
+            while (got < unit) {
+                const auto n = ::read(in, buffer.data() + got, unit - got);
+                if (n <= 0) {
+                    if (role == "fd-sink") {
+                        benchmark::DoNotOptimize(::write(out, "k", 1));
+                    }
+                    return 0;
+                }
+                got += static_cast<std::size_t>(n);
+            }
+            if (role == "fd-echo") {
+                benchmark::DoNotOptimize(::write(out, buffer.data(), unit));
+            }
+        }
+    } else if (role == "boost-echo" || role == "boost-sink") {
+        const bool echo = role == "boost-echo";
+        bip::message_queue in(bip::open_only, arg(0).c_str());
+        std::unique_ptr<bip::message_queue> out;
+        if (echo) {
+            out = std::make_unique<bip::message_queue>(bip::open_only, arg(1).c_str());
+        }
+        std::vector<char> buffer(echo ? small : large);
+        for (;;) {
+            bip::message_queue::size_type got = 0;
+            unsigned priority = 0;
+            in.receive(buffer.data(), buffer.size(), got, priority);
+            if (got == 0) {
+                return 0;
+            }
+            if (echo) {
+                out->send(buffer.data(), got, 0);
+            }
+        }
+    } else if (role == "hog") {
+        for (;;) {
+            benchmark::DoNotOptimize(role);
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+BENCHMARK(roundtrip_channel)
+    ->Name("roundtrip/filemap_channel")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(roundtrip_pipe)->Name("roundtrip/pipe")->Repetitions(3)->MinTime(1.0)->UseRealTime();
+BENCHMARK(roundtrip_socketpair)
+    ->Name("roundtrip/socketpair")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(roundtrip_boost_message_queue)
+    ->Name("roundtrip/boost_message_queue")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(roundtrip_channel_with_hog)
+    ->Name("roundtrip/filemap_channel_cpu_hog")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(stream_channel)
+    ->Name("stream64k/filemap_channel")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(stream_pipe)->Name("stream64k/pipe")->Repetitions(3)->MinTime(1.0)->UseRealTime();
+BENCHMARK(stream_socketpair)
+    ->Name("stream64k/socketpair")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(stream_boost_message_queue)
+    ->Name("stream64k/boost_message_queue")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(stream_memcpy)->Name("stream64k/memcpy")->Repetitions(3);
+BENCHMARK(mutex_named)->Name("mutex/filemap_named_mutex")->Repetitions(3);
+BENCHMARK(mutex_std)->Name("mutex/std_mutex")->Repetitions(3);
+BENCHMARK(mutex_boost_interprocess)->Name("mutex/boost_interprocess_mutex")->Repetitions(3);
+
+int main(int argc, char** argv)
+{
+    if (argc >= 3 && std::strcmp(argv[1], "--peer") == 0) {
+        return peer(argv);
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
