@@ -237,3 +237,20 @@ TEST_CASE("reserve turns a full /dev/shm into no_space_on_device at create, not 
     CHECK_FALSE(ec);
     CHECK(lazy.size() == too_much);
 }
+
+TEST_CASE("dontneed drops only this process's pages: shared contents stay", "[posix_lifetime]")
+{
+    FileMapping mapping = FileMapping::create(test::unique_name("dontneed"), 1 << 20);
+    mapping.write("kept", 500000);
+    mapping.advise(filemap::Advice::dontneed);
+    CHECK(mapping.read_string(500000) == "kept");
+}
+
+TEST_CASE("huge_pages asks the kernel for transparent huge pages", "[posix_lifetime]")
+{
+    Options options;
+    options.huge_pages = true;
+    FileMapping mapping = FileMapping::create(test::unique_name("huge"), 4 << 20, options);
+    mapping.write("big pages", (4 << 20) - 100);
+    CHECK(mapping.read_string((4 << 20) - 100) == "big pages");
+}

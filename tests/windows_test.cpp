@@ -137,3 +137,12 @@ TEST_CASE("Win32 errors are translated into the same std::errc as on POSIX", "[w
     CHECK(error.code() == std::errc::permission_denied);
     CHECK(error.detail().find("SeCreateGlobalPrivilege") != std::string::npos);
 }
+
+TEST_CASE("huge pages are not_supported on Windows", "[windows]")
+{
+    filemap::Options options;
+    options.huge_pages = true;
+    std::error_code ec;
+    CHECK_FALSE(FileMapping::create(test::unique_name("huge"), 1 << 21, options, ec).is_open());
+    CHECK(ec == std::errc::not_supported);
+}

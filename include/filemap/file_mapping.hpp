@@ -13,6 +13,7 @@
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
 #include <filemap/typed_access.hpp>
+#include <filemap/view.hpp>
 
 #include <cstddef>
 #include <filesystem>
@@ -231,6 +232,38 @@ public:
     std::span<std::byte> bytes() noexcept { return {view_.data(), view_.size()}; }
     std::span<const std::byte> bytes() const noexcept { return {view_.data(), view_.size()}; }
 
+    // ---- views and hints ---------------------------------------------------
+
+    /// Maps exactly [offset, offset + length) of the object again, with this
+    /// mapping's access or a narrower one. A window outside the object is
+    /// result_out_of_range, length 0 invalid_argument, write access through
+    /// a read-only mapping permission_denied. The View keeps the object (and
+    /// a scoped name) alive on its own.
+    View view(std::size_t offset, std::size_t length) const
+    {
+        return view(offset, length, access_);
+    }
+    View view(std::size_t offset, std::size_t length, Access access) const
+    {
+        return detail::or_throw("view", name_, [&](detail::Error& error) {
+            return make_view(offset, length, access, error);
+        });
+    }
+    View view(std::size_t offset, std::size_t length, Access access, std::error_code& ec) const
+    {
+        return detail::into(
+            ec, [&](detail::Error& error) { return make_view(offset, length, access, error); });
+    }
+
+    /// A hint about how the memory will be used (see Advice).
+    void advise(Advice advice)
+    {
+        detail::or_throw("advise", name_, [&](detail::Error& error) {
+            detail::advise(view_.data(), view_.size(), advice, error);
+            return !error;
+        });
+    }
+
     /// Writes changed pages back: for a file, to the disk before returning.
     /// A no-op for read_only and copy_on_write mappings.
     void flush()
@@ -259,7 +292,7 @@ private:
 
     enum class Disposition { create, open, open_or_create };
 
-    FileMapping(detail::Handle handle, detail::View view, std::string name, Access access,
+    FileMapping(detail::Handle handle, detail::Region view, std::string name, Access access,
                 bool created) noexcept
         : handle_(std::move(handle)), view_(std::move(view)), name_(std::move(name)),
           access_(access), created_(created)
@@ -275,9 +308,11 @@ private:
     /// Maps all `size` bytes of `handle` into a FileMapping, which takes the
     /// handle on success only.
     static FileMapping map(detail::Handle& handle, std::size_t size, Access access, bool prefault,
-                           std::string name, bool created, detail::Error& error)
+                           std::string name, bool created, detail::Error& error,
+                           bool huge_pages = false)
     {
-        detail::View view = detail::map_view(handle, 0, size, access, prefault, error);
+        detail::Region view =
+            detail::map_view(handle, 0, size, access, prefault, error, huge_pages);
         if (error) {
             return {};
         }
@@ -338,7 +373,7 @@ private:
             size = existing;
         }
         return map(handle, size, options.access, options.prefault, std::string(name), created,
-                   error);
+                   error, options.huge_pages);
     }
 
     static bool remove_named(std::string_view name, detail::Error& error)
@@ -390,6 +425,33 @@ private:
         return map(handle, size, access, false, display(path), false, error);
     }
 
+    View make_view(std::size_t offset, std::size_t length, Access access,
+                   detail::Error& error) const
+    {
+        if (!is_open()) {
+            error.set(std::errc::bad_file_descriptor, "the mapping is closed");
+        } else if (length == 0) {
+            error.set(std::errc::invalid_argument, "a view needs at least 1 byte");
+        } else if (offset > size() || length > size() - offset) {
+            error.set(std::errc::result_out_of_range,
+                      std::to_string(length) + " bytes at offset " + std::to_string(offset) +
+                          " do not fit in " + std::to_string(size()) + " bytes");
+        } else if (access_ != Access::read_write && access == Access::read_write) {
+            error.set(std::errc::permission_denied, "the mapping is not writable");
+        }
+        if (error) {
+            return {};
+        }
+        detail::Handle handle = detail::duplicate_handle(handle_, error);
+        detail::Region region =
+            error ? detail::Region{}
+                  : detail::map_view(handle_, offset, length, access, false, error);
+        if (error) {
+            return {};
+        }
+        return View(std::move(handle), std::move(region), name_, offset, access);
+    }
+
     bool inherit(bool inheritable, detail::Error& error)
     {
         if (!is_open()) {
@@ -409,7 +471,7 @@ private:
     }
 
     detail::Handle handle_; // destroyed last: a scoped handle's close needs the view gone
-    detail::View view_;
+    detail::Region view_;
     std::string name_;
     Access access_ = Access::read_write;
     bool created_ = false;

@@ -11,3 +11,4 @@
 #include <filemap/name.hpp>
 #include <filemap/named_mutex.hpp>
 #include <filemap/options.hpp>
+#include <filemap/view.hpp>

@@ -27,6 +27,16 @@ enum class Lifetime {
     persistent,
 };
 
+/// Hints about how memory will be used (madvise on POSIX; on Windows,
+/// willneed prefetches, dontneed discards, the others change nothing).
+enum class Advice {
+    normal,     ///< no particular pattern
+    sequential, ///< read ahead aggressively, drop pages soon after
+    random,     ///< no read-ahead
+    willneed,   ///< fault the pages in now, in the background
+    dontneed,   ///< drop this process's copies; shared contents stay
+};
+
 /// Options for objects that filemap creates.
 struct Options {
     Access access = Access::read_write;
@@ -40,6 +50,10 @@ struct Options {
     /// Back every page at create, so that running out of memory fails there
     /// with no_space_on_device instead of SIGBUS on first touch. false: sparse.
     bool reserve = true;
+    /// Ask for transparent huge pages (madvise(MADV_HUGEPAGE); effective
+    /// where the kernel enables them for shared memory). Windows: large pages
+    /// need a privilege filemap does not take, so this is not_supported.
+    bool huge_pages = false;
 };
 
 } // namespace filemap

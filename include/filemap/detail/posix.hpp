@@ -157,6 +157,8 @@ public:
 
     int get() const noexcept { return fd_; }
     explicit operator bool() const noexcept { return fd_ >= 0; }
+    /// The shm name this handle keeps alive; empty if none.
+    const std::string& holds() const noexcept { return holds_; }
 
     /// Gives up ownership of the descriptor.
     int release() noexcept
@@ -217,7 +219,7 @@ inline void flush_range(void* base, std::size_t length, const Handle&, Error& er
 
 } // namespace filemap::detail
 
-#include <filemap/detail/view.hpp>
+#include <filemap/detail/region.hpp>
 
 namespace filemap::detail {
 
@@ -228,8 +230,8 @@ inline std::size_t page_size() noexcept
 }
 
 /// Maps [offset, offset + size) of `handle`; the offset need not be aligned.
-inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t size, Access access,
-                     bool prefault, Error& error)
+inline Region map_view(const Handle& handle, std::uint64_t offset, std::size_t size, Access access,
+                       bool prefault, Error& error, bool huge_pages = false)
 {
     const auto skip = static_cast<std::size_t>(offset % page_size());
     if (size > std::numeric_limits<std::size_t>::max() - skip) {
@@ -254,7 +256,35 @@ inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t siz
         ::madvise(base, skip + size, MADV_WILLNEED);
     }
 #endif
-    return View(base, skip + size, skip, size);
+#if defined(MADV_HUGEPAGE)
+    if (huge_pages && ::madvise(base, skip + size, MADV_HUGEPAGE) != 0) {
+        error.set_errno(errno, "madvise(MADV_HUGEPAGE)");
+        ::munmap(base, skip + size);
+        return {};
+    }
+#else
+    if (huge_pages) {
+        error.set(std::errc::not_supported, "no transparent huge pages on this system");
+        ::munmap(base, skip + size);
+        return {};
+    }
+#endif
+    return Region(base, skip + size, skip, size);
+}
+
+/// madvise over the pages that hold [data, data + size).
+inline void advise(std::byte* data, std::size_t size, Advice advice, Error& error)
+{
+    const auto first = reinterpret_cast<std::uintptr_t>(data) & ~(page_size() - 1);
+    const std::size_t length = reinterpret_cast<std::uintptr_t>(data) + size - first;
+    const int how = advice == Advice::sequential ? MADV_SEQUENTIAL
+                    : advice == Advice::random   ? MADV_RANDOM
+                    : advice == Advice::willneed ? MADV_WILLNEED
+                    : advice == Advice::dontneed ? MADV_DONTNEED
+                                                 : MADV_NORMAL;
+    if (size != 0 && ::madvise(reinterpret_cast<void*>(first), length, how) != 0) {
+        error.set_errno(errno, "madvise");
+    }
 }
 
 inline std::string posix_name(const Name& name)
@@ -482,6 +512,29 @@ inline bool exposed_to_others(const Handle& handle) noexcept
     struct stat st {};
     return ::fstat(handle.get(), &st) == 0 && st.st_uid != ::geteuid() &&
            (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
+}
+
+/// A second handle that keeps the same object (and, for a scoped object, its
+/// name) alive on its own: for a View that outlives its FileMapping. A
+/// scoped holder needs its own open file description, since dup() would
+/// share the first one's lock; /proc/self/fd opens one.
+inline Handle duplicate_handle(const Handle& handle, Error& error)
+{
+    if (!handle.holds().empty()) {
+        const int flags = ::fcntl(handle.get(), F_GETFL) & O_ACCMODE;
+        const std::string self = "/proc/self/fd/" + std::to_string(handle.get());
+        Handle copy(retry_eintr([&] { return ::open(self.c_str(), flags | O_CLOEXEC); }));
+        if (!copy || !copy.become_holder(handle.holds())) {
+            error.set_errno(errno, "reopening the object");
+            return {};
+        }
+        return copy;
+    }
+    Handle copy(::fcntl(handle.get(), F_DUPFD_CLOEXEC, 0));
+    if (!copy) {
+        error.set_errno(errno, "dup");
+    }
+    return copy;
 }
 
 /// Opens the object if it exists, else creates it; `created` says which.

@@ -52,6 +52,8 @@ __declspec(dllimport) HINSTANCE__* __stdcall GetModuleHandleW(const wchar_t*);
 __declspec(dllimport) filemap::detail::win::FarProc
     __stdcall GetProcAddress(HINSTANCE__*, const char*);
 __declspec(dllimport) void* __stdcall GetCurrentProcess(void);
+__declspec(dllimport) int __stdcall DuplicateHandle(void*, void*, void*, void**, unsigned long, int,
+                                                    unsigned long);
 __declspec(dllimport) void* __stdcall LocalFree(void*);
 __declspec(dllimport) int __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(
     const wchar_t*, unsigned long, void**, unsigned long*);
@@ -278,6 +280,21 @@ private:
     void* descriptor_ = nullptr;
 };
 
+/// PrefetchVirtualMemory (Windows 8+), looked up; skipped where absent.
+inline void prefetch(void* address, std::size_t bytes) noexcept
+{
+    struct Range {
+        void* address;
+        std::size_t bytes;
+    } range{address, bytes};
+    using Prefetch = int(__stdcall*)(void*, std::uintptr_t, Range*, unsigned long);
+    static const auto function = reinterpret_cast<Prefetch>(reinterpret_cast<void*>(
+        GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "PrefetchVirtualMemory")));
+    if (function != nullptr) {
+        function(GetCurrentProcess(), 1, &range, 0);
+    }
+}
+
 /// ntdll's NtQuerySection, looked up once.
 inline long query_section(void* section, SectionBasicInformation& info) noexcept
 {
@@ -355,14 +372,19 @@ inline void flush_range(void* base, std::size_t length, const Handle& handle, Er
 
 } // namespace filemap::detail
 
-#include <filemap/detail/view.hpp>
+#include <filemap/detail/region.hpp>
 
 namespace filemap::detail {
 
 /// Maps [offset, offset + size) of `handle`; the offset need not be aligned.
-inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t size, Access access,
-                     bool prefault, Error& error)
+inline Region map_view(const Handle& handle, std::uint64_t offset, std::size_t size, Access access,
+                       bool prefault, Error& error, bool huge_pages = false)
 {
+    if (huge_pages) {
+        error.set(std::errc::not_supported,
+                  "large pages need SEC_LARGE_PAGES and SeLockMemoryPrivilege at create");
+        return {};
+    }
     const auto skip = static_cast<std::size_t>(offset % win::granularity);
     const std::uint64_t start = offset - skip;
     const unsigned long rights = access == Access::read_only    ? win::file_map_read
@@ -375,19 +397,46 @@ inline View map_view(const Handle& handle, std::uint64_t offset, std::size_t siz
         return {};
     }
     if (prefault) {
-        // PrefetchVirtualMemory is Windows 8+: looked up, and skipped where absent.
-        struct Range {
-            void* address;
-            std::size_t bytes;
-        } range{base, skip + size};
-        using Prefetch = int(__stdcall*)(void*, std::uintptr_t, Range*, unsigned long);
-        static const auto prefetch = reinterpret_cast<Prefetch>(reinterpret_cast<void*>(
-            GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "PrefetchVirtualMemory")));
-        if (prefetch != nullptr) {
-            prefetch(GetCurrentProcess(), 1, &range, 0);
+        win::prefetch(base, skip + size);
+    }
+    return Region(base, skip + size, skip, size);
+}
+
+/// Windows has no read-ahead hints for views: willneed prefetches,
+/// dontneed discards this process's copies, the others change nothing.
+inline void advise(std::byte* data, std::size_t size, Advice advice, Error& error)
+{
+    if (advice == Advice::willneed) {
+        win::prefetch(data, size);
+    } else if (advice == Advice::dontneed) {
+        using Discard = unsigned long(__stdcall*)(void*, std::size_t);
+        static const auto discard = reinterpret_cast<Discard>(reinterpret_cast<void*>(
+            GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "DiscardVirtualMemory")));
+        if (discard == nullptr) {
+            error.set(std::errc::not_supported, "DiscardVirtualMemory needs Windows 8.1");
+        } else if (const unsigned long code = discard(data, size); code != 0) {
+            win::set_win32(error, code, "DiscardVirtualMemory");
         }
     }
-    return View(base, skip + size, skip, size);
+}
+
+/// A second handle to the same section (and file), keeping it alive alone.
+inline Handle duplicate_handle(const Handle& handle, Error& error)
+{
+    void* copies[2] = {nullptr, nullptr};
+    void* originals[2] = {handle.get(), handle.file()};
+    for (int i = 0; i < 2; ++i) {
+        if (originals[i] != nullptr &&
+            !DuplicateHandle(GetCurrentProcess(), originals[i], GetCurrentProcess(), &copies[i], 0,
+                             0, 0x2 /* DUPLICATE_SAME_ACCESS */)) {
+            win::set_win32(error, GetLastError(), "DuplicateHandle");
+            if (copies[0] != nullptr) {
+                CloseHandle(copies[0]);
+            }
+            return {};
+        }
+    }
+    return Handle(copies[0], copies[1]);
 }
 
 /// The size of the section behind `handle`: exact on Windows, page-rounded

@@ -1,4 +1,4 @@
-// filemap/detail/view.hpp - View: an owned mapping of a window of an object.
+// filemap/detail/region.hpp - Region: an owned mapping of a window of an object.
 //
 // Shared by both platforms: included by detail/posix.hpp and
 // detail/win32.hpp after they define unmap() and flush_range(), the only
@@ -11,22 +11,22 @@
 
 namespace filemap::detail {
 
-class View {
+class Region {
 public:
-    View() noexcept = default;
-    View(void* base, std::size_t mapped, std::size_t skip, std::size_t size) noexcept
+    Region() noexcept = default;
+    Region(void* base, std::size_t mapped, std::size_t skip, std::size_t size) noexcept
         : base_(base), mapped_(mapped), data_(static_cast<std::byte*>(base) + skip), size_(size)
     {
     }
-    View(View&& other) noexcept { swap(other); }
-    View& operator=(View&& other) noexcept
+    Region(Region&& other) noexcept { swap(other); }
+    Region& operator=(Region&& other) noexcept
     {
-        View(std::move(other)).swap(*this);
+        Region(std::move(other)).swap(*this);
         return *this;
     }
-    ~View() { reset(); }
+    ~Region() { reset(); }
 
-    void swap(View& other) noexcept
+    void swap(Region& other) noexcept
     {
         std::swap(base_, other.base_);
         std::swap(mapped_, other.mapped_);
