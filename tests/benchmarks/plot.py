@@ -20,13 +20,18 @@ def medians(path):
     for run in data["benchmarks"]:
         if run.get("aggregate_name") != "median":
             continue
-        family, contender = run["run_name"].split("/")[:2]
+        parts = run["run_name"].split("/")
+        family = parts[0]
+        contender = "/".join(p for p in parts[1:]
+                             if not p.startswith(("iterations:", "repeats:", "min_time:", "real_time")))
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6}[run["time_unit"]]
         families.setdefault(family, []).append((contender, run["real_time"] * scale))
     return data["context"], families
 
 
 def fmt(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.1f} ms"
     return f"{ns / 1000:.2f} us" if ns >= 1000 else f"{ns:.1f} ns"
 
 
