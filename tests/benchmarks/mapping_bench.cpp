@@ -220,6 +220,18 @@ void touch256m(benchmark::State& state)
     }
 }
 
+void touch256m_huge_pages(benchmark::State& state)
+{
+    const std::size_t size = 256u << 20;
+    const std::string name = unique("huge");
+    filemap::Options o = options(filemap::Lifetime::scoped, true, false);
+    o.huge_pages = true; // effective only where shmem_enabled allows madvise
+    for (auto _ : state) {
+        FileMapping mapping = FileMapping::create(name, size, o);
+        touch(mapping.bytes().data(), size);
+    }
+}
+
 void create256m(benchmark::State& state)
 {
     const bool reserve = state.range(0) != 0;
@@ -263,6 +275,11 @@ BENCHMARK(touch256m)
     ->Args({1, 0})
     ->Args({0, 1})
     ->Args({1, 1})
+    ->Iterations(3)
+    ->Repetitions(3)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(touch256m_huge_pages)
+    ->Name("touch256m/huge_pages")
     ->Iterations(3)
     ->Repetitions(3)
     ->Unit(benchmark::kMillisecond);
