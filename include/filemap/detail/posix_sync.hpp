@@ -101,15 +101,6 @@ private:
     MutexSlot* slot_ = nullptr;
 };
 
-inline void spin_pause() noexcept
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
-
 class Wakeup {
 public:
     Wakeup() noexcept = default;
@@ -121,19 +112,11 @@ public:
         return wakeup;
     }
 
-    /// Returns once `ready()` holds (true) or the deadline passed (false):
-    /// spins about 20 us, then announces itself and sleeps on the futex.
+    /// Returns once `ready()` holds (true) or the deadline passed (false).
     template <class Ready>
     bool wait(Ready ready, const Deadline& deadline)
     {
-        const auto spin_until = Clock::now() + std::chrono::microseconds(20);
-        for (int i = 0; !ready(); ++i) {
-            if ((i & 63) == 63 && Clock::now() >= spin_until) {
-                return sleep(ready, deadline);
-            }
-            spin_pause();
-        }
-        return true;
+        return spin_then(ready, [&] { return sleep(ready, deadline); });
     }
 
     /// Call after publishing: wakes the sleeper, if one announced itself.

@@ -16,6 +16,10 @@
 #include <optional>
 #include <string>
 
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
 namespace filemap::detail {
 
 using Clock = std::chrono::steady_clock;
@@ -38,6 +42,32 @@ Deadline deadline_after(const std::chrono::duration<Rep, Period>& timeout)
         return std::nullopt;
     }
     return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+inline void spin_pause() noexcept
+{
+#if defined(_MSC_VER)
+    _mm_pause();
+#elif defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+/// Spins about 20 us for `ready()`, then calls `sleep()`, the platform's
+/// kernel wait: the short spin catches a quick answer without a system call.
+template <class Ready, class Sleep>
+bool spin_then(Ready& ready, Sleep sleep)
+{
+    const auto spin_until = Clock::now() + std::chrono::microseconds(20);
+    for (int i = 0; !ready(); ++i) {
+        if ((i & 63) == 63 && Clock::now() >= spin_until) {
+            return sleep();
+        }
+        spin_pause();
+    }
+    return true;
 }
 
 } // namespace filemap::detail

@@ -16,10 +16,6 @@
 #include <cstdint>
 #include <string>
 
-#if defined(_MSC_VER)
-#include <intrin.h>
-#endif
-
 namespace filemap::detail {
 
 /// Nothing of the mutex lives in shared memory on Windows: the kernel holds it.
@@ -77,15 +73,6 @@ private:
     Handle handle_;
 };
 
-inline void spin_pause() noexcept
-{
-#if defined(_MSC_VER)
-    _mm_pause();
-#else
-    __builtin_ia32_pause();
-#endif
-}
-
 class Wakeup {
 public:
     Wakeup() noexcept = default;
@@ -101,19 +88,11 @@ public:
         return wakeup;
     }
 
-    /// Returns once `ready()` holds (true) or the deadline passed (false):
-    /// spins about 20 us, then announces itself and waits on the event.
+    /// Returns once `ready()` holds (true) or the deadline passed (false).
     template <class Ready>
     bool wait(Ready ready, const Deadline& deadline)
     {
-        const auto spin_until = Clock::now() + std::chrono::microseconds(20);
-        for (int i = 0; !ready(); ++i) {
-            if ((i & 63) == 63 && Clock::now() >= spin_until) {
-                return sleep(ready, deadline);
-            }
-            spin_pause();
-        }
-        return true;
+        return spin_then(ready, [&] { return sleep(ready, deadline); });
     }
 
     /// Call after publishing: wakes the sleeper, if one announced itself.
