@@ -42,6 +42,17 @@ const test::Role receive_forever("receive-forever", [](const test::Args& args) -
     }
 });
 
+/// The next message, waiting at most a minute: a sender that died early
+/// fails the test with a message instead of hanging it.
+std::string next_message(Channel& channel)
+{
+    auto message = channel.receive_for(60s);
+    if (!message) {
+        FAIL("no message within 60 s: did a sending child die?");
+    }
+    return {reinterpret_cast<const char*>(message->data()), message->size()};
+}
+
 } // namespace
 
 TEST_CASE("ten thousand messages cross processes whole and in order", "[channel]")
@@ -50,7 +61,7 @@ TEST_CASE("ten thousand messages cross processes whole and in order", "[channel]
     Channel channel = Channel::create(name, 256);
     test::Child sender = test::Child::role("send-messages", {name, "7", "10000"});
     for (int i = 0; i < 10000; ++i) {
-        const std::string got = channel.receive_string();
+        const std::string got = next_message(channel);
         if (got != message(7, i)) {
             FAIL("message " << i << " was \"" << got << "\"");
         }
@@ -69,7 +80,7 @@ TEST_CASE("many senders: every message arrives once, each sender's in order", "[
     }
     std::map<int, int> next;
     for (int n = 0; n < 6000; ++n) {
-        const std::string got = channel.receive_string();
+        const std::string got = next_message(channel);
         const int who = std::stoi(got);
         REQUIRE(got == message(who, next[who]));
         ++next[who];
@@ -134,7 +145,7 @@ TEST_CASE("a sender killed mid-traffic wedges nobody", "[channel]")
     Channel channel = Channel::create(name, 256);
     test::Child sender = test::Child::role("send-messages", {name, "1", "1000000"});
     for (int i = 0; i < 100; ++i) {
-        REQUIRE(channel.receive_string() == message(1, i));
+        REQUIRE(next_message(channel) == message(1, i));
     }
     sender.kill(); // most likely blocked in send, holding the send lock
     sender.wait();
@@ -143,8 +154,9 @@ TEST_CASE("a sender killed mid-traffic wedges nobody", "[channel]")
         REQUIRE(std::string(reinterpret_cast<const char*>(got->data()), got->size()) ==
                 message(1, i++));
     }
-    channel.send("after"); // the send lock was recovered
-    CHECK(channel.receive_string() == "after");
+    CHECK(
+        channel.send_for(std::as_bytes(std::span("after", 5)), 60s)); // the send lock was recovered
+    CHECK(next_message(channel) == "after");
 }
 
 TEST_CASE("a receiver killed while waiting wedges nobody", "[channel]")
