@@ -11,6 +11,7 @@
 // is documented next to lock_gate() below.
 #pragma once
 
+#include <filemap/detail/steps.hpp>
 #include <filemap/error.hpp>
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
@@ -71,6 +72,14 @@ auto retry_eintr(Call call)
  * while it initialises (it holds the gate); if an opener got the gate first
  * and unlinked the still empty object, the creator sees st_nlink == 0 and
  * starts over, so nobody ever maps a half-built (size 0) object.
+ *
+ * Persistent objects have no holders, but their creation must be just as
+ * crash-safe: a creator killed before ftruncate would leave an empty object
+ * that blocks the name forever. So a persistent object is born with the
+ * setgid bit (S_ISGID, "unbuilt") and its creator holds the gate until the
+ * final fchmod clears it. An opener that finds an unbuilt empty object waits
+ * on the gate: either the creator finishes, or it died and the object is
+ * stale. Objects made by other programs never carry that bit.
  *
  * Pitfalls this code avoids: a mapping keeps the open file description alive,
  * so locks are released explicitly rather than by close(); a forked child
@@ -187,11 +196,14 @@ public:
         // that took them runs the protocol, or a child's exit would unlink a
         // name its parent still holds.
         if (!holds_.empty() && owner_ == ::getpid() && lock_gate(fd_)) {
+            FILEMAP_STEP("close: gate taken");
             struct stat st {};
             if (::fstat(fd_, &st) == 0 && st.st_nlink > 0 && !held_by_others(fd_)) {
                 ::shm_unlink(holds_.c_str()); // may fail for another user's object: reclaimed later
+                FILEMAP_STEP("close: unlinked");
             }
             set_holder_lock(fd_, F_UNLCK);
+            FILEMAP_STEP("close: holder released");
             unlock_gate(fd_);
         }
         holds_.clear();
@@ -341,19 +353,34 @@ inline constexpr int max_rounds = 1000;
 
 enum class Probe { absent, live, busy };
 
-/// Under the gate: is the scoped object behind `fd` still linked and held? A
-/// linked object with no holder is stale, and is unlinked here (best effort).
-inline Probe check_scoped(int fd, const std::string& os_name, struct stat& st)
+/// A persistent object whose creator has not finished: born with S_ISGID,
+/// which the creator's final fchmod clears, and still empty.
+inline bool is_unbuilt(const struct stat& st) noexcept
+{
+    return !is_scoped(st) && (st.st_mode & S_ISGID) != 0 && st.st_size == 0;
+}
+
+/// Whether the object's state is only read under its gate.
+inline bool needs_gate(const struct stat& st) noexcept
+{
+    return is_scoped(st) || is_unbuilt(st);
+}
+
+/// Under the gate: is the object behind `fd` still linked and in use? A
+/// scoped object with no holder, or an unbuilt one whose creator died, is
+/// stale, and is unlinked here (best effort).
+inline Probe check_under_gate(int fd, const std::string& os_name, struct stat& st)
 {
     if (::fstat(fd, &st) != 0 || st.st_nlink == 0) {
         return Probe::absent;
     }
-    if (held_by_others(fd)) {
+    if (is_scoped(st) ? held_by_others(fd) : !is_unbuilt(st)) {
         return Probe::live;
     }
     if (::shm_unlink(os_name.c_str()) != 0 && errno != ENOENT) {
         return Probe::busy; // stale, but another user's: we cannot reclaim it
     }
+    FILEMAP_STEP("reclaim: stale object unlinked");
     return Probe::absent;
 }
 
@@ -366,13 +393,14 @@ inline Probe probe_existing(const std::string& os_name)
         return errno == ENOENT ? Probe::absent : Probe::live;
     }
     struct stat st {};
-    if (::fstat(probe.get(), &st) != 0 || !is_scoped(st)) {
+    if (::fstat(probe.get(), &st) != 0 || !needs_gate(st)) {
         return Probe::live;
     }
     if (!lock_gate(probe.get())) {
         return Probe::live;
     }
-    const Probe found = check_scoped(probe.get(), os_name, st);
+    FILEMAP_STEP("probe: gate taken");
+    const Probe found = check_under_gate(probe.get(), os_name, st);
     unlock_gate(probe.get());
     return found;
 }
@@ -388,8 +416,9 @@ inline Handle create_named(const Name& name, std::size_t size, const Options& op
     }
     const std::string os_name = posix_name(name);
     const mode_t mode = mode_of(options.permissions) | (scoped ? S_ISVTX : 0);
+    const mode_t unbuilt = scoped ? mode : mode | S_ISGID;
     for (int round = 0; round < max_rounds; ++round) {
-        Handle handle(::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+        Handle handle(::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, unbuilt));
         if (!handle) {
             if (errno != EEXIST) {
                 error.set_errno(errno);
@@ -404,17 +433,18 @@ inline Handle create_named(const Name& name, std::size_t size, const Options& op
                                                   : std::string());
             return {};
         }
-        if (scoped) {
-            if (!lock_gate(handle.get())) {
-                error.set_errno(errno, "flock");
-                ::shm_unlink(os_name.c_str());
-                return {};
-            }
-            struct stat st {};
-            if (::fstat(handle.get(), &st) == 0 && st.st_nlink == 0) {
-                continue; // an opener judged it stale before we locked: start over
-            }
+        FILEMAP_STEP("create: object made");
+        if (!lock_gate(handle.get())) {
+            error.set_errno(errno, "flock");
+            ::shm_unlink(os_name.c_str());
+            return {};
         }
+        auto ungate = gsl::finally([fd = handle.get()] { unlock_gate(fd); });
+        struct stat st {};
+        if (::fstat(handle.get(), &st) == 0 && st.st_nlink == 0) {
+            continue; // an opener judged it stale before we locked: start over
+        }
+        FILEMAP_STEP("create: gate taken");
         // Until the name is ours to keep, a failure removes what we made.
         auto undo = gsl::finally([&] {
             if (error) {
@@ -425,17 +455,18 @@ inline Handle create_named(const Name& name, std::size_t size, const Options& op
             error.set_errno(errno, "taking the holder lock");
             return {};
         }
+        FILEMAP_STEP("create: holder taken");
         if (!size_object(handle.get(), size, options.reserve, error)) {
             return {};
         }
-        // Exactly the asked mode: shm_open's was narrowed by the umask.
+        FILEMAP_STEP("create: sized");
+        // Exactly the asked mode (shm_open's was narrowed by the umask); for
+        // a persistent object this also clears the unbuilt mark.
         if (::fchmod(handle.get(), mode) != 0) {
             error.set_errno(errno, "fchmod");
             return {};
         }
-        if (scoped) {
-            unlock_gate(handle.get());
-        }
+        FILEMAP_STEP("create: built");
         return handle;
     }
     error.set(std::errc::resource_unavailable_try_again, "the name kept changing hands");
@@ -453,26 +484,30 @@ inline Handle open_named(const Name& name, Access access, Error& error)
             error.set_errno(errno);
             return {};
         }
+        FILEMAP_STEP("open: object opened");
         struct stat st {};
         if (::fstat(handle.get(), &st) != 0) {
             error.set_errno(errno, "fstat");
             return {};
         }
-        if (is_scoped(st)) {
+        if (needs_gate(st)) {
             if (!lock_gate(handle.get())) {
                 error.set_errno(errno, "flock");
                 return {};
             }
             auto ungate = gsl::finally([fd = handle.get()] { unlock_gate(fd); });
-            if (check_scoped(handle.get(), os_name, st) != Probe::live) {
+            FILEMAP_STEP("open: gate taken");
+            if (check_under_gate(handle.get(), os_name, st) != Probe::live) {
                 error.set(std::errc::no_such_file_or_directory,
-                          "the object was released by its last holder");
+                          is_scoped(st) ? "the object was released by its last holder"
+                                        : "its creator died before giving it a size");
                 return {};
             }
-            if (!handle.become_holder(os_name)) {
+            if (is_scoped(st) && !handle.become_holder(os_name)) {
                 error.set_errno(errno, "taking the holder lock");
                 return {};
             }
+            FILEMAP_STEP("open: holder taken");
         }
         if (st.st_size > 0) {
             return handle;
