@@ -15,6 +15,8 @@
 #include <filemap/typed_access.hpp>
 #include <filemap/view.hpp>
 
+#include <algorithm>
+
 #include <cstddef>
 #include <filesystem>
 #include <span>
@@ -438,6 +440,17 @@ private:
                           " do not fit in " + std::to_string(size()) + " bytes");
         } else if (access_ != Access::read_write && access == Access::read_write) {
             error.set(std::errc::permission_denied, "the mapping is not writable");
+        }
+        if (error) {
+            return {};
+        }
+        // A file or object that another process shrank since we mapped it
+        // would fault (SIGBUS) on first touch of the new view: refuse it.
+        if (const std::size_t now = detail::object_size(handle_, error);
+            !error && length > now - std::min(offset, now)) {
+            error.set(std::errc::result_out_of_range,
+                      "the object is now " + std::to_string(now) + " bytes, smaller than " +
+                          std::to_string(offset + length) + " mapped bytes need");
         }
         if (error) {
             return {};

@@ -110,12 +110,27 @@ public:
     std::string read_string(std::size_t offset = 0) const
     {
         check_bounds("read_string", offset, 0);
-        const auto* first = reinterpret_cast<const char*>(self().bytes().data() + offset);
-        const std::size_t room = self().size() - offset;
-        const void* nul = room == 0 ? nullptr : std::memchr(first, 0, room);
-        const std::size_t length =
-            nul != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nul) - first) : room;
-        return std::string(first, length);
+        // Every byte is read once, into a private chunk, and the NUL is looked
+        // for there: a peer writing meanwhile cannot put a NUL inside the
+        // result or move the end past the mapping.
+        const std::byte* from = self().bytes().data() + offset;
+        std::size_t room = self().size() - offset;
+        std::string text;
+        char chunk[256];
+        while (room != 0) {
+            const std::size_t length = std::min(room, sizeof chunk);
+            copy(chunk, from, length);
+            const void* nul = std::memchr(chunk, 0, length);
+            if (nul != nullptr) {
+                return text.append(chunk,
+                                   static_cast<std::size_t>(static_cast<const char*>(nul) -
+                                                            static_cast<const char*>(chunk)));
+            }
+            text.append(chunk, length);
+            from += length;
+            room -= length;
+        }
+        return text;
     }
 
     template <TriviallyCopyable T>
