@@ -260,7 +260,7 @@ inline Region map_view(const Handle& handle, std::uint64_t offset, std::size_t s
     void* base = ::mmap(nullptr, skip + size, protection, flags, handle.get(),
                         static_cast<off_t>(offset - skip));
     if (base == MAP_FAILED) {
-        error.set_errno(errno, "mmap");
+        error.set_errno(errno, "mapping " + std::to_string(skip + size) + " bytes");
         return {};
     }
 #if !defined(MAP_POPULATE)
