@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, on Debian or Ubuntu, what a filemap task needs and the machine lacks.
-#   cmake/install-deps.sh build|test|bench|windows|sanitize ...
+#   cmake/install-deps.sh build|test|bench|windows|sanitize|valgrind|format ...
 # Uses apt-get directly as root, through sudo otherwise; installs nothing
 # when everything is already there.
 set -eu
@@ -12,6 +12,7 @@ packages() {
         bench) echo "g++ cmake make libmsgsl-dev libbenchmark-dev libboost-dev" ;;
         windows) echo "g++-mingw-w64-x86-64-posix wine wine64 libmsgsl-dev catch2" ;;
         sanitize) echo "clang libclang-rt-14-dev" ;;
+        valgrind) echo "valgrind" ;;
         format) echo "clang-format" ;;
         *) echo "install-deps.sh: unknown task '$1'" >&2; exit 2 ;;
     esac

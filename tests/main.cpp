@@ -1,5 +1,6 @@
 // tests/main.cpp - runs the Catch2 session, or a child role when started as
-// `filemap_tests --child ROLE ARGS...`; fails the run if it left objects behind.
+// `filemap_tests --child ROLE ARGS...`; fails the run if it left objects or
+// open descriptors/handles behind.
 #define CATCH_CONFIG_RUNNER
 #include "support.hpp"
 
@@ -20,11 +21,18 @@ int main(int argc, char** argv)
         return test::run_role(argc, argv);
     }
     test::reclaim_stale();
+    const std::size_t handles_before = test::open_handles();
     const int failed = Catch::Session().run(argc, argv);
+    const std::size_t handles_after = test::open_handles();
+    if (handles_after > handles_before) {
+        std::fprintf(stderr, "left open: %zu descriptors or handles\n",
+                     handles_after - handles_before);
+    }
     const auto left = test::leftovers();
     for (const auto& name : left) {
         std::fprintf(stderr, "left behind in /dev/shm: %s\n", name.c_str());
         filemap::FileMapping::remove(name);
     }
-    return failed != 0 ? failed : (left.empty() ? 0 : 1);
+    const bool clean = left.empty() && handles_after <= handles_before;
+    return failed != 0 ? failed : (clean ? 0 : 1);
 }

@@ -94,6 +94,22 @@ std::size_t opened_size(std::size_t asked)
     return asked;
 }
 
+std::size_t open_handles()
+{
+#if defined(_WIN32)
+    DWORD count = 0;
+    ::GetProcessHandleCount(::GetCurrentProcess(), &count);
+    return count;
+#else
+    std::size_t count = 0;
+    for ([[maybe_unused]] const auto& entry :
+         std::filesystem::directory_iterator("/proc/self/fd")) {
+        ++count;
+    }
+    return count;
+#endif
+}
+
 void reclaim_stale()
 {
 #if !defined(_WIN32)

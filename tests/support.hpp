@@ -24,6 +24,9 @@ std::string unique_name(const std::string& what);
 /// Names this process created and did not remove: checked after the run.
 std::vector<std::string> leftovers();
 
+/// How many descriptors (POSIX) or handles (Windows) this process has open.
+std::size_t open_handles();
+
 /// Reclaims stale objects that killed test runs left behind, by opening
 /// them: an open removes a scoped object whose holders all died.
 void reclaim_stale();

@@ -27,6 +27,17 @@
 #include <unistd.h>
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define FILEMAP_DETAIL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FILEMAP_DETAIL_TSAN 1
+#endif
+#endif
+#if defined(FILEMAP_DETAIL_TSAN)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace filemap::detail {
 
 /// A robust process-shared mutex, as it lives in shared memory.
@@ -81,7 +92,17 @@ public:
             result = pthread_mutex_trylock(&slot_->mutex);
         } else {
             const timespec until = to_timespec(deadline->time_since_epoch());
+#if defined(FILEMAP_DETAIL_TSAN)
+            // ThreadSanitizer intercepts every pthread mutex call but this one.
+            __tsan_mutex_pre_lock(&slot_->mutex, __tsan_mutex_try_lock);
+#endif
             result = pthread_mutex_clocklock(&slot_->mutex, CLOCK_MONOTONIC, &until);
+#if defined(FILEMAP_DETAIL_TSAN)
+            const bool failed = result != 0 && result != EOWNERDEAD;
+            __tsan_mutex_post_lock(
+                &slot_->mutex, __tsan_mutex_try_lock | (failed ? __tsan_mutex_try_lock_failed : 0),
+                0);
+#endif
         }
         switch (result) {
         case 0: return Locked::acquired;
@@ -95,7 +116,10 @@ public:
         }
     }
 
-    void unlock() noexcept { pthread_mutex_unlock(&slot_->mutex); }
+    void unlock() noexcept
+    {
+        pthread_mutex_unlock(&slot_->mutex);
+    }
 
 private:
     MutexSlot* slot_ = nullptr;
@@ -122,10 +146,8 @@ public:
     /// Call after publishing: wakes the sleeper, if one announced itself.
     void notify() noexcept
     {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        std::atomic_ref<std::uint32_t> waiting(slot_->waiting);
         // The waker clears the flag, so a message with nobody asleep costs no system call.
-        if (waiting.load(std::memory_order_relaxed) != 0 && waiting.exchange(0) != 0) {
+        if (take_sleepers(slot_->waiting)) {
             std::atomic_ref<std::uint32_t>(slot_->sequence).fetch_add(1, std::memory_order_release);
             futex(FUTEX_WAKE, INT_MAX, nullptr);
         }
@@ -136,11 +158,9 @@ private:
     bool sleep(Ready& ready, const Deadline& deadline)
     {
         std::atomic_ref<std::uint32_t> sequence(slot_->sequence);
-        std::atomic_ref<std::uint32_t> waiting(slot_->waiting);
         for (;;) {
             const std::uint32_t seen = sequence.load(std::memory_order_acquire);
-            waiting.store(1, std::memory_order_seq_cst);
-            std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with notify()'s fence
+            announce_sleeper(slot_->waiting);
             if (ready()) {
                 return true;
             }

@@ -70,6 +70,27 @@ bool spin_then(Ready& ready, Sleep sleep)
     return true;
 }
 
+/* A sleeper and a waker meet at a `waiting` word in shared memory. The
+ * sleeper announces itself, then checks its condition once more; the waker
+ * publishes, then takes the announcement and wakes only if there was one.
+ * Both steps are read-modify-writes of the same word, so one of them comes
+ * first in its modification order: either the waker sees the announcement,
+ * or the sleeper's exchange reads the waker's and so (acquire after
+ * release) sees what the waker published. No wake-up is lost, no fence is
+ * needed, and ThreadSanitizer understands it. */
+
+/// The sleeper's side, before its last check of the condition.
+inline void announce_sleeper(std::uint32_t& waiting) noexcept
+{
+    std::atomic_ref<std::uint32_t>(waiting).exchange(1, std::memory_order_acq_rel);
+}
+
+/// The waker's side, after publishing: true if someone announced a sleep.
+inline bool take_sleepers(std::uint32_t& waiting) noexcept
+{
+    return std::atomic_ref<std::uint32_t>(waiting).exchange(0, std::memory_order_acq_rel) != 0;
+}
+
 } // namespace filemap::detail
 
 #if defined(_WIN32)

@@ -98,9 +98,7 @@ public:
     /// Call after publishing: wakes the sleeper, if one announced itself.
     void notify() noexcept
     {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        std::atomic_ref<std::uint32_t> waiting(slot_->waiting);
-        if (waiting.load(std::memory_order_relaxed) != 0 && waiting.exchange(0) != 0) {
+        if (take_sleepers(slot_->waiting)) {
             SetEvent(event_.get());
         }
     }
@@ -109,10 +107,8 @@ private:
     template <class Ready>
     bool sleep(Ready& ready, const Deadline& deadline)
     {
-        std::atomic_ref<std::uint32_t> waiting(slot_->waiting);
         for (;;) {
-            waiting.store(1, std::memory_order_seq_cst);
-            std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with notify()'s fence
+            announce_sleeper(slot_->waiting);
             if (ready()) {
                 return true;
             }
