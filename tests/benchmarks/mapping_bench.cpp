@@ -56,7 +56,8 @@ void touch(std::byte* data, std::size_t size)
 
 void lifecycle_raw(benchmark::State& state)
 {
-    const std::string name = "/" + unique("raw");
+    const std::string name =
+        std::string(1, '/').append(unique("raw")); // not "/" + ...: GCC 12 warns (-Wrestrict)
     for (auto _ : state) {
         const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0 || ::ftruncate(fd, small) != 0) {
