@@ -25,6 +25,9 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 extern char** environ;
 #endif
 
@@ -156,6 +159,11 @@ std::error_code code_from_line(const std::string& line)
 
 int run_role(int argc, char** argv)
 {
+#if defined(__linux__)
+    // A parent that dies mid-test (a crash, a CTest timeout) takes its
+    // children along, instead of leaving them to hold names forever.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
     const auto found = roles().find(argv[2]);
     if (found == roles().end()) {
         std::fprintf(stderr, "no child role %s\n", argv[2]);
