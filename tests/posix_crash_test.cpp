@@ -10,10 +10,14 @@
 
 #include <filemap/filemap.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 using filemap::FileMapping;
 using filemap::Lifetime;
@@ -26,11 +30,15 @@ constexpr int killed = 128 + SIGKILL;
 
 int steps_seen = 0;
 int die_at = 0;
+bool pause_first = false; // wait for a line from the parent before dying
 
 void count_step(const char* step)
 {
     if (++steps_seen == die_at) {
         test::tell(std::string("dying at ") + step);
+        if (pause_first) {
+            test::hear();
+        }
         std::raise(SIGKILL);
     }
 }
@@ -42,13 +50,15 @@ Options lifetime(const std::string& which)
     return options;
 }
 
-// ACTION LIFETIME NAME K: runs ACTION with the hook armed, dying at step K.
+// ACTION LIFETIME NAME K [pause]: runs ACTION with the hook armed, dying at
+// step K (after a line from the parent, with "pause").
 // An open of a stale entry ends in no_such_file_or_directory: that is fine.
 const test::Role die_at_step("die-at-step", [](const test::Args& args) {
     const std::string& action = args.at(0);
     const Options options = lifetime(args.at(1));
     const std::string& name = args.at(2);
     die_at = std::stoi(args.at(3));
+    pause_first = args.size() > 4;
     FileMapping mapping;
     if (action == "close") {
         mapping = FileMapping::open_or_create(name, size, options);
@@ -61,6 +71,8 @@ const test::Role die_at_step("die-at-step", [](const test::Args& args) {
         mapping = FileMapping::open_or_create(name, size, options, ec);
     } else if (action == "open") {
         mapping = FileMapping::open(name, ec);
+    } else if (action == "create_mutex") {
+        filemap::NamedMutex::create(name, options, ec);
     } else {
         mapping.close();
     }
@@ -94,6 +106,7 @@ enum class Setup { nothing, we_hold_it, stale_entry, persistent_made };
 struct Run {
     int deaths = 0;
     std::set<std::string> steps;
+    std::vector<std::string> in_order;
 };
 
 /// Kills `action` at every step in turn; after each death calls `check`.
@@ -124,6 +137,7 @@ Run kill_at_every_step(const std::string& action, const std::string& kind, Setup
             REQUIRE(status == killed);
             ++run.deaths;
             run.steps.insert(said.substr(9));
+            run.in_order.push_back(said.substr(9));
         }
         check(name, ours);
         if (ours.is_open()) {
@@ -229,4 +243,41 @@ TEST_CASE("a process killed while reclaiming a stale entry leaves the name free"
     CHECK(opener.steps.count("reclaim: stale object unlinked") == 1);
     const Run creator = kill_at_every_step("create", "scoped", Setup::stale_entry, name_is_free);
     CHECK(creator.steps.count("probe: gate taken") == 1);
+}
+
+TEST_CASE("a NamedMutex creator killed at any step leaves the name free", "[posix_crash]")
+{
+    const Run run = kill_at_every_step("create_mutex", "scoped", Setup::nothing,
+                                       [](const std::string& name, const FileMapping&) {
+                                           std::error_code ec;
+                                           filemap::NamedMutex::open(name, ec);
+                                           CHECK(ec == std::errc::no_such_file_or_directory);
+                                           auto mutex = filemap::NamedMutex::create(name);
+                                           CHECK(mutex.try_lock());
+                                           CHECK_FALSE(mutex.previous_owner_died());
+                                           mutex.unlock();
+                                       });
+    CHECK(run.steps.count("block: built, not yet published") == 1);
+}
+
+TEST_CASE("an opener caught waiting on a killed NamedMutex creator times out, then frees the name",
+          "[posix_crash]")
+{
+    const std::string name = test::unique_name("unbuilt");
+    const Run run = kill_at_every_step("create_mutex", "scoped", Setup::nothing, name_is_free);
+    const auto at =
+        std::find(run.in_order.begin(), run.in_order.end(), "block: built, not yet published");
+    REQUIRE(at != run.in_order.end());
+    const auto step = std::to_string(at - run.in_order.begin() + 1);
+    test::Child creator =
+        test::Child::role("die-at-step", {"create_mutex", "scoped", name, step, "pause"});
+    REQUIRE(creator.read_line() == "dying at block: built, not yet published");
+    std::error_code ec;
+    std::thread opener([&] { filemap::NamedMutex::open(name, ec); }); // waits for "ready"
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    creator.say("die");
+    CHECK(creator.wait() == killed);
+    opener.join();
+    CHECK(ec == std::errc::timed_out);
+    CHECK(filemap::NamedMutex::create(name).try_lock());
 }

@@ -6,6 +6,7 @@
 // the creator builds, openers wait until it has.
 #pragma once
 
+#include <filemap/detail/steps.hpp>
 #include <filemap/detail/sync.hpp>
 #include <filemap/error.hpp>
 #include <filemap/file_mapping.hpp>
@@ -66,6 +67,7 @@ struct BlockAccess {
             if (!build(mapping, error)) {
                 return {};
             }
+            FILEMAP_STEP("block: built, not yet published");
             publish_ready(header.state, built);
         } else if (!await_ready(header.state, built, error)) {
             return {};
