@@ -118,8 +118,14 @@ void reclaim_stale()
 #if !defined(_WIN32)
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", ec)) {
+        // Only a dead run's names: a live one (ctest -j) may be keeping a
+        // stale entry on purpose, to test what the next user does with it.
         const std::string name = entry.path().filename().string();
-        if (name.rfind("fmt-", 0) == 0) {
+        if (name.rfind("fmt-", 0) != 0) {
+            continue;
+        }
+        const long pid = std::strtol(name.c_str() + 4, nullptr, 10);
+        if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
             exists(name);
         }
     }

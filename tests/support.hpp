@@ -28,7 +28,8 @@ std::vector<std::string> leftovers();
 std::size_t open_handles();
 
 /// Reclaims stale objects that killed test runs left behind, by opening
-/// them: an open removes a scoped object whose holders all died.
+/// them (an open removes a scoped object whose holders all died); only
+/// names of runs whose process is gone.
 void reclaim_stale();
 
 /// Registers a child role: `int role(const Args&)`, its exit code.
