@@ -5,9 +5,10 @@
 // processes by handle inheritance, and files on disk. Every static function
 // comes in a throwing form (std::system_error) and a std::error_code& form;
 // both wrap one implementation. The typed read/write API is bounds-checked
-// (detail::TypedAccess). Contains no platform code: see detail/.
+// (detail::MappedAccess). Contains no platform code: see detail/.
 #pragma once
 
+#include <filemap/detail/mapped_access.hpp>
 #include <filemap/detail/platform.hpp>
 #include <filemap/error.hpp>
 #include <filemap/name.hpp>
@@ -31,7 +32,7 @@ namespace detail {
 struct BlockAccess;
 }
 
-class FileMapping : public detail::TypedAccess<FileMapping> {
+class FileMapping : public detail::MappedAccess<FileMapping> {
 public:
     /// int (a file descriptor) on POSIX, HANDLE on Windows.
     using native_handle_type = detail::native_handle_type;
@@ -58,7 +59,7 @@ public:
     void swap(FileMapping& other) noexcept
     {
         handle_.swap(other.handle_);
-        view_.swap(other.view_);
+        region_.swap(other.region_);
         name_.swap(other.name_);
         std::swap(access_, other.access_);
         std::swap(created_, other.created_);
@@ -218,10 +219,10 @@ public:
 
     // ---- state -----------------------------------------------------------
 
-    bool is_open() const noexcept { return view_.data() != nullptr; }
+    bool is_open() const noexcept { return region_.data() != nullptr; }
     explicit operator bool() const noexcept { return is_open(); }
     /// Bytes mapped; 0 when empty.
-    std::size_t size() const noexcept { return view_.size(); }
+    std::size_t size() const noexcept { return region_.size(); }
     /// The name as given (the path for files); "" when unnamed or empty.
     std::string_view name() const noexcept { return name_; }
     Access access() const noexcept { return access_; }
@@ -231,8 +232,8 @@ public:
 
     /// The whole view, zero-copy. The one door around the access checks:
     /// writing here through a read_only mapping faults.
-    std::span<std::byte> bytes() noexcept { return {view_.data(), view_.size()}; }
-    std::span<const std::byte> bytes() const noexcept { return {view_.data(), view_.size()}; }
+    std::span<std::byte> bytes() noexcept { return {region_.data(), region_.size()}; }
+    std::span<const std::byte> bytes() const noexcept { return {region_.data(), region_.size()}; }
 
     // ---- views and hints ---------------------------------------------------
 
@@ -257,32 +258,10 @@ public:
             ec, [&](detail::Error& error) { return make_view(offset, length, access, error); });
     }
 
-    /// A hint about how the memory will be used (see Advice).
-    void advise(Advice advice)
-    {
-        detail::or_throw("advise", name_, [&](detail::Error& error) {
-            detail::advise(view_.data(), view_.size(), advice, error);
-            return !error;
-        });
-    }
-
-    /// Writes changed pages back: for a file, to the disk before returning.
-    /// A no-op for read_only and copy_on_write mappings.
-    void flush()
-    {
-        detail::or_throw("flush", name_, [&](detail::Error& error) { return sync(error); });
-    }
-    void flush(std::error_code& ec) noexcept
-    {
-        detail::Error error;
-        sync(error);
-        ec = error.code();
-    }
-
     /// Unmaps and closes; idempotent. The mapping is empty afterwards.
     void close() noexcept
     {
-        view_.reset(); // first: a live mapping would keep the object's locks
+        region_.reset(); // first: a live mapping would keep the object's locks
         handle_.close();
         name_.clear();
         access_ = Access::read_write;
@@ -291,12 +270,13 @@ public:
 
 private:
     friend struct detail::BlockAccess; // NamedMutex and Channel build on make_named
+    friend class detail::MappedAccess<FileMapping>;
 
     enum class Disposition { create, open, open_or_create };
 
     FileMapping(detail::Handle handle, detail::Region view, std::string name, Access access,
                 bool created) noexcept
-        : handle_(std::move(handle)), view_(std::move(view)), name_(std::move(name)),
+        : handle_(std::move(handle)), region_(std::move(view)), name_(std::move(name)),
           access_(access), created_(created)
     {
     }
@@ -475,16 +455,8 @@ private:
         return !error;
     }
 
-    bool sync(detail::Error& error) const
-    {
-        if (access_ == Access::read_write) {
-            view_.flush(handle_, error);
-        }
-        return !error;
-    }
-
-    detail::Handle handle_; // destroyed last: a scoped handle's close needs the view gone
-    detail::Region view_;
+    detail::Handle handle_; // destroyed last: a scoped handle's close needs the region gone
+    detail::Region region_;
     std::string name_;
     Access access_ = Access::read_write;
     bool created_ = false;

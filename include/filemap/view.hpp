@@ -8,6 +8,7 @@
 // files larger than one wants to map whole.
 #pragma once
 
+#include <filemap/detail/mapped_access.hpp>
 #include <filemap/detail/platform.hpp>
 #include <filemap/error.hpp>
 #include <filemap/options.hpp>
@@ -24,7 +25,7 @@ namespace filemap {
 
 class FileMapping;
 
-class View : public detail::TypedAccess<View> {
+class View : public detail::MappedAccess<View> {
 public:
     /// An empty view: is_open() is false.
     View() noexcept = default;
@@ -59,27 +60,6 @@ public:
     std::span<std::byte> bytes() noexcept { return {region_.data(), region_.size()}; }
     std::span<const std::byte> bytes() const noexcept { return {region_.data(), region_.size()}; }
 
-    /// Writes changed pages of the window back (for a file, to the disk).
-    void flush()
-    {
-        detail::or_throw("flush", name_, [&](detail::Error& error) { return sync(error); });
-    }
-    void flush(std::error_code& ec) noexcept
-    {
-        detail::Error error;
-        sync(error);
-        ec = error.code();
-    }
-
-    /// A hint about how the window will be used (see Advice).
-    void advise(Advice advice)
-    {
-        detail::or_throw("advise", name_, [&](detail::Error& error) {
-            detail::advise(region_.data(), region_.size(), advice, error);
-            return !error;
-        });
-    }
-
     void close() noexcept
     {
         region_.reset(); // first: a live mapping would keep the object's locks
@@ -91,20 +71,13 @@ public:
 
 private:
     friend class FileMapping;
+    friend class detail::MappedAccess<View>;
 
     View(detail::Handle handle, detail::Region region, std::string name, std::size_t offset,
          Access access) noexcept
         : handle_(std::move(handle)), region_(std::move(region)), name_(std::move(name)),
           offset_(offset), access_(access)
     {
-    }
-
-    bool sync(detail::Error& error) const
-    {
-        if (access_ == Access::read_write) {
-            region_.flush(handle_, error);
-        }
-        return !error;
     }
 
     detail::Handle handle_; // destroyed last: a scoped handle's close needs the region gone
