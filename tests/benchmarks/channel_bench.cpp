@@ -73,6 +73,55 @@ void inherit(int fd)
     ::fcntl(fd, F_SETFD, 0);
 }
 
+enum class Link { pipes, socketpair };
+
+/// Starts `role` in a peer joined to us by two pipes or one socketpair and
+/// runs `body(to_peer, from_peer)`, which ends the peer's input when done
+/// (end_input). Then waits for the peer and closes our ends.
+template <class Body>
+void with_peer(benchmark::State& state, const char* role, Link link, Body body)
+{
+    int there[2]; // pipes: the peer reads there[0], we write there[1]
+    int back[2];  // pipes: the peer writes back[1], we read back[0]
+    const bool made = link == Link::pipes
+                          ? ::pipe2(there, O_CLOEXEC) == 0 && ::pipe2(back, O_CLOEXEC) == 0
+                          : ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, there) == 0;
+    if (!made) {
+        state.SkipWithError(link == Link::pipes ? "pipe" : "socketpair");
+        return;
+    }
+    if (link == Link::socketpair) { // one socket each: the peer's there[0], ours there[1]
+        back[0] = there[1];
+        back[1] = there[0];
+    }
+    inherit(there[0]);
+    inherit(back[1]);
+    {
+        Peer peer({role, std::to_string(there[0]), std::to_string(back[1])});
+        ::close(there[0]);
+        if (back[1] != there[0]) {
+            ::close(back[1]);
+        }
+        body(there[1], back[0]);
+    }
+    ::close(back[0]);
+    if (there[1] != back[0]) {
+        ::close(there[1]);
+    }
+}
+
+/// Tells the peer there is no more input: a socket is shut for writing (its
+/// read side stays), a pipe's write end is replaced by /dev/null's, so the
+/// descriptor number stays ours to close once.
+void end_input(int to_peer)
+{
+    if (::shutdown(to_peer, SHUT_WR) != 0) {
+        const int nothing = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        ::dup2(nothing, to_peer);
+        ::close(nothing);
+    }
+}
+
 /// Times each round trip of `round_trip()`, after a warm-up that lets the
 /// scheduler move the freshly started peer to the other CPU.
 template <class RoundTrip>
@@ -129,41 +178,21 @@ void roundtrip_descriptors(benchmark::State& state, int to_peer, int from_peer)
             got += static_cast<std::size_t>(::read(from_peer, message.data() + got, small - got));
         }
     });
-    ::close(to_peer);
+    end_input(to_peer);
 }
 
 void roundtrip_pipe(benchmark::State& state)
 {
-    int there[2];
-    int back[2];
-    if (::pipe2(there, O_CLOEXEC) != 0 || ::pipe2(back, O_CLOEXEC) != 0) {
-        state.SkipWithError("pipe");
-        return;
-    }
-    inherit(there[0]);
-    inherit(back[1]);
-    {
-        Peer peer({"fd-echo", std::to_string(there[0]), std::to_string(back[1])});
-        ::close(there[0]);
-        ::close(back[1]);
-        roundtrip_descriptors(state, there[1], back[0]);
-    }
-    ::close(back[0]);
+    with_peer(state, "fd-echo", Link::pipes, [&](int to_peer, int from_peer) {
+        roundtrip_descriptors(state, to_peer, from_peer);
+    });
 }
 
 void roundtrip_socketpair(benchmark::State& state)
 {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-        state.SkipWithError("socketpair");
-        return;
-    }
-    inherit(pair[1]);
-    {
-        Peer peer({"fd-echo", std::to_string(pair[1]), std::to_string(pair[1])});
-        ::close(pair[1]);
-        roundtrip_descriptors(state, pair[0], pair[0]);
-    }
+    with_peer(state, "fd-echo", Link::socketpair, [&](int to_peer, int from_peer) {
+        roundtrip_descriptors(state, to_peer, from_peer);
+    });
 }
 
 void roundtrip_boost_message_queue(benchmark::State& state)
@@ -233,9 +262,7 @@ void stream_descriptors(benchmark::State& state, int to_peer, int from_peer)
             }
         },
         [&] {
-            if (::shutdown(to_peer, SHUT_WR) != 0) { // a socket keeps its read side
-                ::close(to_peer);                    // a pipe is closed
-            }
+            end_input(to_peer);
             char ack = 0;
             benchmark::DoNotOptimize(::read(from_peer, &ack, 1));
         });
@@ -243,33 +270,14 @@ void stream_descriptors(benchmark::State& state, int to_peer, int from_peer)
 
 void stream_pipe(benchmark::State& state)
 {
-    int there[2];
-    int back[2];
-    if (::pipe2(there, O_CLOEXEC) != 0 || ::pipe2(back, O_CLOEXEC) != 0) {
-        state.SkipWithError("pipe");
-        return;
-    }
-    inherit(there[0]);
-    inherit(back[1]);
-    Peer peer({"fd-sink", std::to_string(there[0]), std::to_string(back[1])});
-    ::close(there[0]);
-    ::close(back[1]);
-    stream_descriptors(state, there[1], back[0]);
-    ::close(back[0]);
+    with_peer(state, "fd-sink", Link::pipes,
+              [&](int to_peer, int from_peer) { stream_descriptors(state, to_peer, from_peer); });
 }
 
 void stream_socketpair(benchmark::State& state)
 {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-        state.SkipWithError("socketpair");
-        return;
-    }
-    inherit(pair[1]);
-    Peer peer({"fd-sink", std::to_string(pair[1]), std::to_string(pair[1])});
-    ::close(pair[1]);
-    stream_descriptors(state, pair[0], pair[0]);
-    ::close(pair[0]);
+    with_peer(state, "fd-sink", Link::socketpair,
+              [&](int to_peer, int from_peer) { stream_descriptors(state, to_peer, from_peer); });
 }
 
 void stream_boost_message_queue(benchmark::State& state)

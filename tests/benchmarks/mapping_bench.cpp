@@ -85,16 +85,6 @@ void lifecycle_filemap(benchmark::State& state, filemap::Lifetime lifetime)
     }
 }
 
-void lifecycle_filemap_persistent(benchmark::State& state)
-{
-    lifecycle_filemap(state, filemap::Lifetime::persistent);
-}
-
-void lifecycle_filemap_scoped(benchmark::State& state)
-{
-    lifecycle_filemap(state, filemap::Lifetime::scoped);
-}
-
 void lifecycle_boost(benchmark::State& state)
 {
     const std::string name = unique("boost");
@@ -141,16 +131,6 @@ void open_filemap(benchmark::State& state, filemap::Lifetime lifetime)
     if (lifetime == filemap::Lifetime::persistent) {
         FileMapping::remove(name);
     }
-}
-
-void open_filemap_persistent(benchmark::State& state)
-{
-    open_filemap(state, filemap::Lifetime::persistent);
-}
-
-void open_filemap_scoped(benchmark::State& state)
-{
-    open_filemap(state, filemap::Lifetime::scoped);
 }
 
 void open_boost(benchmark::State& state)
@@ -258,12 +238,20 @@ void size_scaling(benchmark::State& state)
 } // namespace
 
 BENCHMARK(lifecycle_raw)->Name("lifecycle/raw_calls")->Repetitions(5);
-BENCHMARK(lifecycle_filemap_persistent)->Name("lifecycle/filemap_persistent")->Repetitions(5);
-BENCHMARK(lifecycle_filemap_scoped)->Name("lifecycle/filemap_scoped")->Repetitions(5);
+BENCHMARK_CAPTURE(lifecycle_filemap, persistent, filemap::Lifetime::persistent)
+    ->Name("lifecycle/filemap_persistent")
+    ->Repetitions(5);
+BENCHMARK_CAPTURE(lifecycle_filemap, scoped, filemap::Lifetime::scoped)
+    ->Name("lifecycle/filemap_scoped")
+    ->Repetitions(5);
 BENCHMARK(lifecycle_boost)->Name("lifecycle/boost_interprocess")->Repetitions(5);
 BENCHMARK(open_raw)->Name("open/raw_calls")->Repetitions(5);
-BENCHMARK(open_filemap_persistent)->Name("open/filemap_persistent")->Repetitions(5);
-BENCHMARK(open_filemap_scoped)->Name("open/filemap_scoped")->Repetitions(5);
+BENCHMARK_CAPTURE(open_filemap, persistent, filemap::Lifetime::persistent)
+    ->Name("open/filemap_persistent")
+    ->Repetitions(5);
+BENCHMARK_CAPTURE(open_filemap, scoped, filemap::Lifetime::scoped)
+    ->Name("open/filemap_scoped")
+    ->Repetitions(5);
 BENCHMARK(open_boost)->Name("open/boost_interprocess")->Repetitions(5);
 BENCHMARK(copy64m_memcpy_in)->Name("copy64m/memcpy_in")->Repetitions(3);
 BENCHMARK(copy64m_filemap_write)->Name("copy64m/filemap_write")->Repetitions(3);
