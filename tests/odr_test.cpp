@@ -8,7 +8,7 @@
 #include <filemap/filemap.hpp>
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
-#include <filemap/typed_access.hpp>
+#include <filemap/view.hpp>
 
 // Including filemap must not bring <windows.h> macros into the user's code.
 #if defined(min) || defined(max) || defined(CreateFile) || defined(CreateFileMapping) ||           \

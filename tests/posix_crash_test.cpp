@@ -22,6 +22,7 @@
 using filemap::FileMapping;
 using filemap::Lifetime;
 using filemap::Options;
+namespace step = filemap::detail::step;
 
 namespace {
 
@@ -195,15 +196,15 @@ void absent_or_whole(const std::string& name, const FileMapping&)
 TEST_CASE("a creator killed at any step leaves the name free", "[posix_crash]")
 {
     const Run run = kill_at_every_step("create", "scoped", Setup::nothing, name_is_free);
-    CHECK(run.steps.count("create: object made") == 1);
-    CHECK(run.steps.count("create: sized") == 1);
+    CHECK(run.steps.count(step::create_object_made) == 1);
+    CHECK(run.steps.count(step::create_sized) == 1);
     CHECK(run.deaths >= 5);
 }
 
 TEST_CASE("a persistent creator killed at any step leaves nothing half-built", "[posix_crash]")
 {
     const Run run = kill_at_every_step("create", "persistent", Setup::nothing, absent_or_whole);
-    CHECK(run.steps.count("create: object made") == 1);
+    CHECK(run.steps.count(step::create_object_made) == 1);
     CHECK(run.deaths >= 4);
 }
 
@@ -216,7 +217,7 @@ TEST_CASE("open_or_create killed at any step leaves the name free", "[posix_cras
 TEST_CASE("an opener killed at any step leaves the holder's object intact", "[posix_crash]")
 {
     const Run run = kill_at_every_step("open", "scoped", Setup::we_hold_it, ours_is_intact);
-    CHECK(run.steps.count("open: holder taken") == 1);
+    CHECK(run.steps.count(step::open_holder_taken) == 1);
     kill_at_every_step("open", "persistent", Setup::persistent_made,
                        [](const std::string& name, const FileMapping&) {
                            CHECK(FileMapping::open(name).read_string() == "ours");
@@ -226,23 +227,23 @@ TEST_CASE("an opener killed at any step leaves the holder's object intact", "[po
 TEST_CASE("a last holder killed while closing leaves the name free", "[posix_crash]")
 {
     const Run run = kill_at_every_step("close", "scoped", Setup::nothing, name_is_free);
-    CHECK(run.steps.count("close: unlinked") == 1);
-    CHECK(run.steps.count("close: holder released") == 1);
+    CHECK(run.steps.count(step::close_unlinked) == 1);
+    CHECK(run.steps.count(step::close_holder_released) == 1);
 }
 
 TEST_CASE("a holder killed while closing beside us leaves our object intact", "[posix_crash]")
 {
     const Run run = kill_at_every_step("close", "scoped", Setup::we_hold_it, ours_is_intact);
-    CHECK(run.steps.count("close: gate taken") == 1);
-    CHECK(run.steps.count("close: unlinked") == 0); // we hold it: never unlinked
+    CHECK(run.steps.count(step::close_gate_taken) == 1);
+    CHECK(run.steps.count(step::close_unlinked) == 0); // we hold it: never unlinked
 }
 
 TEST_CASE("a process killed while reclaiming a stale entry leaves the name free", "[posix_crash]")
 {
     const Run opener = kill_at_every_step("open", "scoped", Setup::stale_entry, name_is_free);
-    CHECK(opener.steps.count("reclaim: stale object unlinked") == 1);
+    CHECK(opener.steps.count(step::reclaim_unlinked) == 1);
     const Run creator = kill_at_every_step("create", "scoped", Setup::stale_entry, name_is_free);
-    CHECK(creator.steps.count("probe: gate taken") == 1);
+    CHECK(creator.steps.count(step::probe_gate_taken) == 1);
 }
 
 TEST_CASE("a NamedMutex creator killed at any step leaves the name free", "[posix_crash]")
@@ -257,7 +258,7 @@ TEST_CASE("a NamedMutex creator killed at any step leaves the name free", "[posi
                                            CHECK_FALSE(mutex.previous_owner_died());
                                            mutex.unlock();
                                        });
-    CHECK(run.steps.count("block: built, not yet published") == 1);
+    CHECK(run.steps.count(step::block_built) == 1);
 }
 
 TEST_CASE("an opener caught waiting on a killed NamedMutex creator times out, then frees the name",
@@ -266,7 +267,7 @@ TEST_CASE("an opener caught waiting on a killed NamedMutex creator times out, th
     const std::string name = test::unique_name("unbuilt");
     const Run run = kill_at_every_step("create_mutex", "scoped", Setup::nothing, name_is_free);
     const auto at =
-        std::find(run.in_order.begin(), run.in_order.end(), "block: built, not yet published");
+        std::find(run.in_order.begin(), run.in_order.end(), step::block_built);
     REQUIRE(at != run.in_order.end());
     const auto step = std::to_string(at - run.in_order.begin() + 1);
     test::Child creator =

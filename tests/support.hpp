@@ -18,6 +18,13 @@ namespace test {
 
 using Args = std::vector<std::string>;
 
+/// This process's id.
+long process_id();
+/// "fmt-<pid>-": what every name this process makes starts with.
+std::string name_prefix();
+/// Called first in a child role (POSIX: die with the parent).
+void become_child();
+
 /// A name unique to this process and call: "fmt-<pid>-<what>-<n>".
 std::string unique_name(const std::string& what);
 

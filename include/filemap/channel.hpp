@@ -14,10 +14,14 @@
 // any message up to capacity() once the receivers have drained it.
 #pragma once
 
-#include <filemap/detail/shared_block.hpp>
-#include <filemap/detail/sync.hpp>
+#include <filemap/detail/block.hpp>
+#include <filemap/detail/deadline.hpp>
+#include <filemap/detail/factory.hpp>
+#include <filemap/detail/mapping.hpp>
+#include <filemap/detail/platform.hpp>
+#include <filemap/detail/wake.hpp>
 #include <filemap/error.hpp>
-#include <filemap/file_mapping.hpp>
+#include <filemap/name.hpp>
 #include <filemap/options.hpp>
 
 #include <algorithm>
@@ -36,82 +40,43 @@
 
 namespace filemap {
 
-class Channel {
+/// A bounded, one-way message queue shared by processes, by name. Moves
+/// leave the source empty; every operation on an empty, closed or moved-from
+/// Channel is bad_file_descriptor. create() and open_or_create() come from
+/// NamedFactory, with the largest message, in bytes, after the name
+/// (invalid_argument for 0; open_or_create: an existing channel for smaller
+/// messages is result_out_of_range).
+class Channel : public detail::NamedFactory<Channel, std::size_t> {
 public:
     /// An empty channel: is_open() is false.
     Channel() noexcept = default;
-    Channel(Channel&&) noexcept = default;
-    Channel& operator=(Channel&&) noexcept = default;
 
-    /// Creates a channel for messages of up to `capacity_bytes` each;
-    /// file_exists if the name is live, invalid_argument for capacity 0.
-    static Channel create(std::string_view name, std::size_t capacity_bytes,
-                          const Options& options = {})
-    {
-        return detail::or_throw("create", name, [&](detail::Error& error) {
-            return make(Disposition::create, name, capacity_bytes, options, error);
-        });
-    }
-    static Channel create(std::string_view name, std::size_t capacity_bytes, const Options& options,
-                          std::error_code& ec)
-    {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::create, name, capacity_bytes, options, error);
-        });
-    }
-    static Channel create(std::string_view name, std::size_t capacity_bytes, std::error_code& ec)
-    {
-        return create(name, capacity_bytes, Options{}, ec);
-    }
-
-    /// Opens an existing channel; invalid_argument if the name holds
-    /// something else (or another layout version).
+    /// Opens an existing channel. no_such_file_or_directory if there is
+    /// none, invalid_argument if the name holds something else (or another
+    /// layout version), timed_out if its creator never finished building it.
+    /// Throws std::system_error.
     static Channel open(std::string_view name)
     {
-        return detail::or_throw("open", name, [&](detail::Error& error) {
-            return make(Disposition::open, name, 0, Options{}, error);
-        });
+        return invoke(detail::Disposition::open, name, 0, Options{}, nullptr);
     }
+    /// open(), reporting a failure in `ec` (and returning an empty channel).
     static Channel open(std::string_view name, std::error_code& ec)
     {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::open, name, 0, Options{}, error);
-        });
+        return invoke(detail::Disposition::open, name, 0, Options{}, &ec);
     }
 
-    /// Opens the channel, or creates it; an existing one with a smaller
-    /// capacity is result_out_of_range.
-    static Channel open_or_create(std::string_view name, std::size_t capacity_bytes,
-                                  const Options& options = {})
-    {
-        return detail::or_throw("open_or_create", name, [&](detail::Error& error) {
-            return make(Disposition::open_or_create, name, capacity_bytes, options, error);
-        });
-    }
-    static Channel open_or_create(std::string_view name, std::size_t capacity_bytes,
-                                  const Options& options, std::error_code& ec)
-    {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::open_or_create, name, capacity_bytes, options, error);
-        });
-    }
-    static Channel open_or_create(std::string_view name, std::size_t capacity_bytes,
-                                  std::error_code& ec)
-    {
-        return open_or_create(name, capacity_bytes, Options{}, ec);
-    }
-
-    /// Sends `message`, blocking while the channel is full. A message larger
-    /// than capacity() is message_size.
+    /// Sends `message`, blocking while the channel is full. Throws
+    /// std::system_error: message_size for a message larger than
+    /// capacity(), bad_file_descriptor if closed.
     void send(std::span<const std::byte> message) { send_until("send", message, std::nullopt); }
-    /// Sends the characters of `text` (no '\0' is added).
+    /// Sends the characters of `text` (no '\0' is added); fails as send() does.
     void send(std::string_view text) { send(std::as_bytes(std::span(text.data(), text.size()))); }
-    /// Sends only if there is room now.
+    /// Sends only if there is room now; fails as send() does.
     bool try_send(std::span<const std::byte> message)
     {
-        return send_until("try_send", message, detail::Clock::now());
+        return send_until("try_send", message, detail::now_only());
     }
-    /// Sends if there is room within `timeout`.
+    /// Sends if there is room within `timeout`; fails as send() does.
     template <class Rep, class Period>
     bool send_for(std::span<const std::byte> message,
                   const std::chrono::duration<Rep, Period>& timeout)
@@ -119,27 +84,28 @@ public:
         return send_until("send_for", message, detail::deadline_after(timeout));
     }
 
-    /// The next message, blocking until one arrives.
+    /// The next message, blocking until one arrives. Throws
+    /// std::system_error: invalid_argument for a corrupt record,
+    /// bad_file_descriptor if closed.
     std::vector<std::byte> receive() { return *receive_vector("receive", std::nullopt); }
     /// Copies the next message into `buffer` and returns its size. Too small
-    /// a buffer is message_size, and the message stays for the next receive.
+    /// a buffer is message_size, and the message stays for the next
+    /// receive; otherwise fails as receive() does.
     std::size_t receive(std::span<std::byte> buffer)
     {
         std::size_t size = 0;
         take("receive", std::nullopt, [&](std::size_t length) {
             if (length > buffer.size()) {
-                detail::Error error;
-                error.set(std::errc::message_size, "the message is " + std::to_string(length) +
-                                                       " bytes, the buffer " +
-                                                       std::to_string(buffer.size()));
-                detail::throw_error("receive", name(), error);
+                detail::throw_error("receive", name(), std::errc::message_size,
+                                    "the message is " + std::to_string(length) +
+                                        " bytes, the buffer " + std::to_string(buffer.size()));
             }
             size = length;
             return buffer.data();
         });
         return size;
     }
-    /// The next message as text.
+    /// The next message as text; fails as receive() does.
     std::string receive_string()
     {
         std::string text;
@@ -149,12 +115,12 @@ public:
         });
         return text;
     }
-    /// The next message if one is there now.
+    /// The next message if one is there now; fails as receive() does.
     std::optional<std::vector<std::byte>> try_receive()
     {
-        return receive_vector("try_receive", detail::Clock::now());
+        return receive_vector("try_receive", detail::now_only());
     }
-    /// The next message if one arrives within `timeout`.
+    /// The next message if one arrives within `timeout`; fails as receive() does.
     template <class Rep, class Period>
     std::optional<std::vector<std::byte>>
     receive_for(const std::chrono::duration<Rep, Period>& timeout)
@@ -162,31 +128,51 @@ public:
         return receive_vector("receive_for", detail::deadline_after(timeout));
     }
 
-    /// The largest message this channel carries, in bytes.
-    std::size_t capacity() const noexcept { return capacity_; }
-    bool is_open() const noexcept { return mapping_.is_open(); }
-    std::string_view name() const noexcept { return mapping_.name(); }
+    /// The largest message this channel carries, in bytes; 0 when closed.
+    std::size_t capacity() const noexcept { return block_.attached().capacity; }
+    /// Whether this holds a channel; false when empty, closed or moved from.
+    bool is_open() const noexcept { return block_.is_open(); }
+    /// The name as given; "" when closed.
+    std::string_view name() const noexcept { return block_.name(); }
+    /// Unmaps the channel; idempotent.
+    void close() noexcept { block_.close(); }
 
 private:
-    using Disposition = detail::BlockAccess::Disposition;
+    friend class detail::NamedFactory<Channel, std::size_t>;
+
+    using Lock = detail::os::ProcessMutex;
 
     /// The shared layout: fixed-size fields; each side's hot words on a
     /// cache line of their own.
-    struct Block {
+    struct Layout {
         detail::BlockHeader header;
         std::uint64_t capacity;
         std::uint64_t ring_size;
-        detail::MutexSlot send_lock;
-        detail::MutexSlot receive_lock;
+        Lock::Slot send_lock;
+        Lock::Slot receive_lock;
         alignas(64) std::uint64_t tail; // bytes ever written; senders only
         detail::WakeSlot data;          // receivers sleep here for messages
         alignas(64) std::uint64_t head; // bytes ever read; receivers only
         detail::WakeSlot space;         // senders sleep here for room
         alignas(64) std::byte ring[8];  // ring_size bytes from here on
     };
-    static constexpr std::uint32_t magic = 0x48434D46; // "FMCH"
-    static constexpr std::size_t ring_offset = offsetof(Block, ring);
+    static constexpr std::size_t ring_offset = offsetof(Layout, ring);
     static constexpr std::size_t max_capacity = 0x7FFFFFF0; // lengths are 32-bit
+    static constexpr const char* noun = "channel";
+    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 1, sizeof(Layout),
+                                            ring_offset, noun};
+
+    /// This process's side of the channel: its kernel objects, and the
+    /// geometry it checked when it attached.
+    struct Attached {
+        Lock send_lock;
+        Lock receive_lock;
+        detail::Wakeup data;
+        detail::Wakeup space;
+        std::size_t capacity = 0;
+        std::uint64_t ring_size = 0;
+        std::uint64_t seen_tail = 0; // the last tail this process saw
+    };
 
     static constexpr std::uint64_t align8(std::uint64_t n) noexcept
     {
@@ -197,103 +183,94 @@ private:
         return align8(4 + length);
     }
 
-    static Channel make(Disposition disposition, std::string_view name, std::size_t capacity,
-                        const Options& options, detail::Error& error)
+    static Channel make(const detail::NamedRequest& request, detail::Error& error)
     {
-        if (disposition != Disposition::open && (capacity == 0 || capacity > max_capacity)) {
+        const std::size_t capacity = request.size;
+        if (request.disposition != detail::Disposition::open &&
+            (capacity == 0 || capacity > max_capacity)) {
             error.set(std::errc::invalid_argument,
                       "capacity must be 1 to " + std::to_string(max_capacity) + " bytes");
             return {};
         }
-        const std::uint64_t ring_size = align8(capacity) + 8;
-        const auto build = [&](FileMapping& mapping, detail::Error& failure) {
-            Block& block = block_of(mapping);
-            block.capacity = capacity;
-            block.ring_size = ring_size;
-            detail::SharedMutex::make(block.send_lock, std::string(name) + "#send", true, failure);
+        const std::string name(request.name);
+        const auto build = [&](Layout& layout, Attached&, detail::Error& failure) {
+            layout.capacity = capacity;
+            layout.ring_size = align8(capacity) + 8;
+            Lock::attach(layout.send_lock, detail::derived_name(name, "send"), true, failure);
             if (!failure) {
-                detail::SharedMutex::make(block.receive_lock, std::string(name) + "#receive", true,
-                                          failure);
+                Lock::attach(layout.receive_lock, detail::derived_name(name, "receive"), true,
+                             failure);
             }
             return !failure;
         };
+        const auto attach = [&](Layout& layout, std::size_t mapped, Attached& attached,
+                                detail::Error& failure) {
+            if (layout.ring_size != align8(layout.capacity) + 8 ||
+                ring_offset + layout.ring_size > mapped) {
+                failure.set(std::errc::invalid_argument, "the channel's header is inconsistent");
+                return false;
+            }
+            if (layout.capacity < capacity) {
+                failure.set(std::errc::result_out_of_range,
+                            "the channel carries " + std::to_string(layout.capacity) +
+                                "-byte messages, asked for " + std::to_string(capacity));
+                return false;
+            }
+            attached.capacity = static_cast<std::size_t>(layout.capacity);
+            attached.ring_size = layout.ring_size;
+            attached.send_lock =
+                Lock::attach(layout.send_lock, detail::derived_name(name, "send"), false, failure);
+            attached.receive_lock = Lock::attach(
+                layout.receive_lock, detail::derived_name(name, "receive"), false, failure);
+            attached.data = detail::Wakeup::attach(detail::derived_name(name, "data"), failure);
+            attached.space = detail::Wakeup::attach(detail::derived_name(name, "space"), failure);
+            return !failure;
+        };
+        const std::size_t bytes =
+            static_cast<std::size_t>(ring_offset + align8(capacity) + 8);
         Channel made;
-        made.mapping_ = detail::BlockAccess::map(disposition, name, ring_offset + ring_size,
-                                                 options, magic, 1, sizeof(Block), build, error);
-        if (error) {
-            return {};
-        }
-        if (made.mapping_.size() < ring_offset) {
-            error.set(std::errc::invalid_argument, "the object is too small to be a channel");
-            return {};
-        }
-        Block& block = block_of(made.mapping_);
-        if (block.ring_size != align8(block.capacity) + 8 ||
-            ring_offset + block.ring_size > made.mapping_.size()) {
-            error.set(std::errc::invalid_argument, "the channel's header is inconsistent");
-            return {};
-        }
-        if (block.capacity < capacity) {
-            error.set(std::errc::result_out_of_range,
-                      "the channel carries " + std::to_string(block.capacity) +
-                          "-byte messages, asked for " + std::to_string(capacity));
-            return {};
-        }
-        made.block_ = &block;
-        made.capacity_ = static_cast<std::size_t>(block.capacity);
-        made.ring_size_ = block.ring_size;
-        made.send_lock_ =
-            detail::SharedMutex::make(block.send_lock, std::string(name) + "#send", false, error);
-        made.receive_lock_ = detail::SharedMutex::make(
-            block.receive_lock, std::string(name) + "#receive", false, error);
-        made.data_ = detail::Wakeup::make(block.data, std::string(name) + "#data", false, error);
-        made.space_ = detail::Wakeup::make(block.space, std::string(name) + "#space", false, error);
-        return error ? Channel{} : std::move(made);
+        made.block_ = Block::make(request, kind, bytes, build, attach, error);
+        return made;
     }
-
-    static Block& block_of(FileMapping& mapping)
-    {
-        return *reinterpret_cast<Block*>(mapping.bytes().data());
-    }
-
-    std::atomic_ref<std::uint64_t> tail() const noexcept { return std::atomic_ref(block_->tail); }
-    std::atomic_ref<std::uint64_t> head() const noexcept { return std::atomic_ref(block_->head); }
 
     /// Where absolute position `at` falls in the ring, and how many bytes of
     /// `length` fit before the ring wraps.
     std::pair<std::size_t, std::size_t> place(std::uint64_t at, std::size_t length) const noexcept
     {
-        const auto offset = static_cast<std::size_t>(at % ring_size_);
-        return {offset, std::min(length, static_cast<std::size_t>(ring_size_) - offset)};
+        const std::uint64_t ring_size = block_.attached().ring_size;
+        const auto offset = static_cast<std::size_t>(at % ring_size);
+        return {offset, std::min(length, static_cast<std::size_t>(ring_size) - offset)};
     }
 
-    void to_ring(std::uint64_t at, const void* from, std::size_t length) const noexcept
+    static void to_ring(Layout& layout, std::pair<std::size_t, std::size_t> place,
+                        const void* from, std::size_t length) noexcept
     {
         if (length != 0) {
-            const auto [offset, first] = place(at, length);
-            std::memcpy(block_->ring + offset, from, first);
-            std::memcpy(block_->ring, static_cast<const std::byte*>(from) + first, length - first);
+            const auto [offset, first] = place;
+            std::memcpy(layout.ring + offset, from, first);
+            std::memcpy(layout.ring, static_cast<const std::byte*>(from) + first, length - first);
         }
     }
 
-    void from_ring(std::uint64_t at, void* to, std::size_t length) const noexcept
+    static void from_ring(const Layout& layout, std::pair<std::size_t, std::size_t> place,
+                          void* to, std::size_t length) noexcept
     {
         if (length != 0) {
-            const auto [offset, first] = place(at, length);
-            std::memcpy(to, block_->ring + offset, first);
-            std::memcpy(static_cast<std::byte*>(to) + first, block_->ring, length - first);
+            const auto [offset, first] = place;
+            std::memcpy(to, layout.ring + offset, first);
+            std::memcpy(static_cast<std::byte*>(to) + first, layout.ring, length - first);
         }
     }
 
     /// Holds one side's lock for a scope; throws on a lock error.
     class Hold {
     public:
-        Hold(detail::SharedMutex& mutex, const char* operation, std::string_view name,
+        Hold(Lock& lock, Lock::Slot& slot, const char* operation, std::string_view name,
              const detail::Deadline& deadline)
-            : mutex_(mutex)
+            : lock_(lock), slot_(slot)
         {
             detail::Error error;
-            held_ = mutex.lock(deadline, error) != detail::Locked::timed_out;
+            held_ = lock.lock(slot, deadline, error) != detail::Locked::timed_out;
             if (error) {
                 detail::throw_error(operation, name, error);
             }
@@ -303,42 +280,46 @@ private:
         ~Hold()
         {
             if (held_) {
-                mutex_.unlock();
+                lock_.unlock(slot_);
             }
         }
         explicit operator bool() const noexcept { return held_; }
 
     private:
-        detail::SharedMutex& mutex_;
+        Lock& lock_;
+        Lock::Slot& slot_;
         bool held_ = false;
     };
 
     bool send_until(const char* operation, std::span<const std::byte> message,
                     const detail::Deadline& deadline)
     {
-        if (message.size() > capacity_) {
-            detail::Error error;
-            error.set(std::errc::message_size, "the message is " + std::to_string(message.size()) +
-                                                   " bytes, the capacity " +
-                                                   std::to_string(capacity_));
-            detail::throw_error(operation, name(), error);
+        Layout& layout = block_.layout(operation, noun);
+        Attached& self = block_.attached();
+        if (message.size() > self.capacity) {
+            detail::throw_error(operation, name(), std::errc::message_size,
+                                "the message is " + std::to_string(message.size()) +
+                                    " bytes, the capacity " + std::to_string(self.capacity));
         }
-        Hold hold(send_lock_, operation, name(), deadline);
+        Hold hold(self.send_lock, layout.send_lock, operation, name(), deadline);
         if (!hold) {
             return false;
         }
-        const std::uint64_t at = tail().load(std::memory_order_relaxed);
+        std::atomic_ref<std::uint64_t> tail(layout.tail);
+        std::atomic_ref<std::uint64_t> head(layout.head);
+        const std::uint64_t at = tail.load(std::memory_order_relaxed);
         const std::uint64_t need = record_size(message.size());
-        if (!space_.wait(
-                [&] { return at + need - head().load(std::memory_order_acquire) <= ring_size_; },
+        if (!self.space.wait(
+                layout.space,
+                [&] { return at + need - head.load(std::memory_order_acquire) <= self.ring_size; },
                 deadline)) {
             return false;
         }
         const auto length = static_cast<std::uint32_t>(message.size());
-        to_ring(at, &length, 4);
-        to_ring(at + 4, message.data(), message.size());
-        tail().store(at + need, std::memory_order_release); // publishes the whole record
-        data_.notify();
+        to_ring(layout, place(at, 4), &length, 4);
+        to_ring(layout, place(at + 4, message.size()), message.data(), message.size());
+        tail.store(at + need, std::memory_order_release); // publishes the whole record
+        self.data.notify(layout.data);
         return true;
     }
 
@@ -347,30 +328,34 @@ private:
     template <class Target>
     bool take(const char* operation, const detail::Deadline& deadline, Target target)
     {
-        Hold hold(receive_lock_, operation, name(), deadline);
+        Layout& layout = block_.layout(operation, noun);
+        Attached& self = block_.attached();
+        Hold hold(self.receive_lock, layout.receive_lock, operation, name(), deadline);
         if (!hold) {
             return false;
         }
-        const std::uint64_t at = head().load(std::memory_order_relaxed);
-        // Likewise the last tail seen: messages below it are published.
-        if (seen_tail_ <= at && !data_.wait(
-                                    [&] {
-                                        seen_tail_ = tail().load(std::memory_order_acquire);
-                                        return seen_tail_ > at;
-                                    },
-                                    deadline)) {
+        std::atomic_ref<std::uint64_t> tail(layout.tail);
+        std::atomic_ref<std::uint64_t> head(layout.head);
+        const std::uint64_t at = head.load(std::memory_order_relaxed);
+        // Messages below the last tail seen are published: no need to look again.
+        if (self.seen_tail <= at && !self.data.wait(
+                                        layout.data,
+                                        [&] {
+                                            self.seen_tail = tail.load(std::memory_order_acquire);
+                                            return self.seen_tail > at;
+                                        },
+                                        deadline)) {
             return false;
         }
         std::uint32_t length = 0;
-        from_ring(at, &length, 4);
-        if (length > capacity_) {
-            detail::Error error;
-            error.set(std::errc::invalid_argument, "the channel's ring is corrupt");
-            detail::throw_error(operation, name(), error);
+        from_ring(layout, place(at, 4), &length, 4);
+        if (length > self.capacity) {
+            detail::throw_error(operation, name(), std::errc::invalid_argument,
+                                "the channel's ring is corrupt");
         }
-        from_ring(at + 4, target(std::size_t{length}), length);
-        head().store(at + record_size(length), std::memory_order_release); // frees the record
-        space_.notify();
+        from_ring(layout, place(at + 4, length), target(std::size_t{length}), length);
+        head.store(at + record_size(length), std::memory_order_release); // frees the record
+        self.space.notify(layout.space);
         return true;
     }
 
@@ -388,16 +373,8 @@ private:
         return message;
     }
 
-    FileMapping mapping_;
-    Block* block_ = nullptr;
-    std::size_t capacity_ = 0;
-    std::uint64_t ring_size_ = 0;
-    detail::SharedMutex send_lock_;
-    detail::SharedMutex receive_lock_;
-    detail::Wakeup data_;
-    detail::Wakeup space_;
-    std::uint64_t seen_head_ = 0; // this process's last look at the other side
-    std::uint64_t seen_tail_ = 0;
+    using Block = detail::Block<Layout, Attached>;
+    Block block_;
 };
 
 } // namespace filemap

@@ -6,8 +6,8 @@
 // The throwing API raises std::system_error whose what() names the operation,
 // the object and, where known, the rule or sizes involved:
 //     filemap: open "orders": No such file or directory
-// Each public operation is written once, against detail::Error; the throwing
-// and the std::error_code& forms are one-line wrappers around it.
+// Each public operation is written once, against detail::Error; dispatch()
+// turns it into the throwing or the std::error_code& form.
 #pragma once
 
 #include <cerrno>
@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace filemap::detail {
@@ -126,32 +127,47 @@ private:
     std::string what_;
 };
 
+/// Throws the SystemError for `operation` on `object`: the one place filemap throws.
 [[noreturn]] inline void throw_error(std::string_view operation, std::string_view object,
-                                     const Error& error)
+                               const Error& error)
 {
     throw SystemError(error.code(), message(operation, object, error));
 }
 
-/// Runs `body(Error&)`; throws std::system_error if it failed.
-template <class Body>
-auto or_throw(std::string_view operation, std::string_view object, Body&& body)
+/// Throws `code` with `detail` for `operation` on `object`.
+[[noreturn]] inline void throw_error(std::string_view operation, std::string_view object, std::errc code,
+                               std::string detail = {})
 {
     Error error;
-    auto result = std::forward<Body>(body)(error);
-    if (error) {
-        throw_error(operation, object, error);
-    }
-    return result;
+    error.set(code, std::move(detail));
+    throw_error(operation, object, error);
 }
 
-/// Runs `body(Error&)`; copies its code into `ec` (cleared on success).
+/// Runs `body(Error&)` and reports a failure the way the caller chose: into
+/// `*ec` (cleared on success) when `ec` is given, else as a thrown
+/// SystemError. Every public throwing / std::error_code& pair is this one
+/// call with and without `ec`, so the two forms cannot drift apart.
 template <class Body>
-auto into(std::error_code& ec, Body&& body)
+auto dispatch(std::string_view operation, std::string_view object, std::error_code* ec,
+              Body&& body)
 {
     Error error;
-    auto result = std::forward<Body>(body)(error);
-    ec = error.code();
-    return result;
+    if constexpr (std::is_void_v<decltype(std::forward<Body>(body)(error))>) {
+        std::forward<Body>(body)(error);
+        if (ec != nullptr) {
+            *ec = error.code();
+        } else if (error) {
+            throw_error(operation, object, error);
+        }
+    } else {
+        auto result = std::forward<Body>(body)(error);
+        if (ec != nullptr) {
+            *ec = error.code();
+        } else if (error) {
+            throw_error(operation, object, error);
+        }
+        return result;
+    }
 }
 
 } // namespace filemap::detail

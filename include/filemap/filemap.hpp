@@ -2,7 +2,8 @@
 //
 // filemap shares memory between processes through named file mappings, with
 // one RAII class (FileMapping) over CreateFileMapping/MapViewOfFile on
-// Windows and shm_open/mmap on POSIX, and bounds-checked typed access.
+// Windows and shm_open/mmap on POSIX, bounds-checked typed access, and the
+// coordination that goes with it (NamedMutex, Channel).
 #pragma once
 
 #include <filemap/channel.hpp>

@@ -1,6 +1,6 @@
 // filemap/name.hpp - the portable name rules, checked before any system call.
 //
-// A name is 1 to 250 characters (30 on macOS, its own limit) of
+// A name is 1 to 250 characters of
 // A-Z a-z 0-9 . _ -, optionally after a Windows namespace prefix `Local\` or
 // `Global\`. The same name works on every platform: on POSIX the object is
 // "/" + name (the prefix is accepted and ignored), which is what Python's
@@ -17,11 +17,12 @@
 
 namespace filemap::detail {
 
-#if defined(__APPLE__)
-inline constexpr std::size_t max_name_length = 30;
-#else
 inline constexpr std::size_t max_name_length = 250;
-#endif
+
+/// Separates a name from the purpose of a kernel object filemap derives from
+/// it (Windows: "orders#lock", a named mutex beside the mapping "orders").
+/// Reserved: no valid name contains it, so no user object can collide.
+inline constexpr char derived_separator = '#';
 
 /// A checked name split into its Windows namespace prefix and the rest.
 struct Name {
@@ -77,6 +78,16 @@ inline Name parse_name(std::string_view name, Error& error)
         }
     }
     return parsed;
+}
+
+/// The name of the kernel object for `purpose` ("lock", "data", ...) beside
+/// the object named `name`: the one place such names are made.
+inline std::string derived_name(std::string_view name, std::string_view purpose)
+{
+    std::string derived(name);
+    derived += derived_separator;
+    derived += purpose;
+    return derived;
 }
 
 } // namespace filemap::detail

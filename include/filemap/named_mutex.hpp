@@ -7,143 +7,125 @@
 // says that the data it guards may be half-updated.
 #pragma once
 
-#include <filemap/detail/shared_block.hpp>
-#include <filemap/detail/sync.hpp>
+#include <filemap/detail/block.hpp>
+#include <filemap/detail/deadline.hpp>
+#include <filemap/detail/factory.hpp>
+#include <filemap/detail/mapping.hpp>
+#include <filemap/detail/platform.hpp>
 #include <filemap/error.hpp>
-#include <filemap/file_mapping.hpp>
-#include <filemap/options.hpp>
+#include <filemap/name.hpp>
 
 #include <chrono>
-#include <string>
+#include <cstdint>
 #include <string_view>
 #include <system_error>
-#include <utility>
 
 namespace filemap {
 
-class NamedMutex {
+/// A mutex shared by processes, by name. Moves leave the source empty; every
+/// operation on an empty, closed or moved-from NamedMutex is
+/// bad_file_descriptor. create() and open_or_create() come from
+/// NamedFactory, with nothing between the name and the Options.
+class NamedMutex : public detail::NamedFactory<NamedMutex> {
 public:
     /// An empty mutex: is_open() is false.
     NamedMutex() noexcept = default;
-    NamedMutex(NamedMutex&&) noexcept = default;
-    NamedMutex& operator=(NamedMutex&&) noexcept = default;
 
-    /// Creates a new mutex; file_exists if the name is live.
-    static NamedMutex create(std::string_view name, const Options& options = {})
-    {
-        return detail::or_throw("create", name, [&](detail::Error& error) {
-            return make(Disposition::create, name, options, error);
-        });
-    }
-    static NamedMutex create(std::string_view name, const Options& options, std::error_code& ec)
-    {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::create, name, options, error);
-        });
-    }
-    static NamedMutex create(std::string_view name, std::error_code& ec)
-    {
-        return create(name, Options{}, ec);
-    }
-
-    /// Opens an existing mutex; no_such_file_or_directory if there is none,
-    /// invalid_argument if the name holds something else.
+    /// Opens an existing mutex. no_such_file_or_directory if there is none,
+    /// invalid_argument if the name holds something else, timed_out if its
+    /// creator never finished building it. Throws std::system_error.
     static NamedMutex open(std::string_view name)
     {
-        return detail::or_throw("open", name, [&](detail::Error& error) {
-            return make(Disposition::open, name, Options{}, error);
-        });
+        return invoke(detail::Disposition::open, name, 0, Options{}, nullptr);
     }
+    /// open(), reporting a failure in `ec` (and returning an empty mutex).
     static NamedMutex open(std::string_view name, std::error_code& ec)
     {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::open, name, Options{}, error);
-        });
+        return invoke(detail::Disposition::open, name, 0, Options{}, &ec);
     }
 
-    static NamedMutex open_or_create(std::string_view name, const Options& options = {})
-    {
-        return detail::or_throw("open_or_create", name, [&](detail::Error& error) {
-            return make(Disposition::open_or_create, name, options, error);
-        });
-    }
-    static NamedMutex open_or_create(std::string_view name, const Options& options,
-                                     std::error_code& ec)
-    {
-        return detail::into(ec, [&](detail::Error& error) {
-            return make(Disposition::open_or_create, name, options, error);
-        });
-    }
-    static NamedMutex open_or_create(std::string_view name, std::error_code& ec)
-    {
-        return open_or_create(name, Options{}, ec);
-    }
-
-    /// Blocks until this process holds the mutex.
+    /// Blocks until this thread holds the mutex. Throws std::system_error
+    /// (bad_file_descriptor if closed).
     void lock() { acquire("lock", std::nullopt); }
-    /// Takes the mutex if it is free; never blocks.
-    bool try_lock() { return acquire("try_lock", detail::Clock::now()); }
-    /// Takes the mutex if it becomes free within `timeout`.
+    /// Takes the mutex if it is free; never blocks. Fails as lock() does.
+    bool try_lock() { return acquire("try_lock", detail::now_only()); }
+    /// Takes the mutex if it becomes free within `timeout`. Fails as lock() does.
     template <class Rep, class Period>
     bool try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
     {
         return acquire("try_lock_for", detail::deadline_after(timeout));
     }
-    void unlock() { mutex_.unlock(); }
+    /// Releases the mutex, which this thread must hold. Throws
+    /// std::system_error with bad_file_descriptor if closed (so a
+    /// std::lock_guard must not outlive the mutex it guards).
+    void unlock()
+    {
+        Layout& layout = block_.layout("unlock", noun);
+        block_.attached().mutex.unlock(layout.mutex);
+    }
 
     /// True if the last acquisition recovered the mutex from a process that
     /// died holding it: what it guards may be half-updated.
-    bool previous_owner_died() const noexcept { return previous_owner_died_; }
+    bool previous_owner_died() const noexcept { return block_.attached().previous_owner_died; }
 
-    bool is_open() const noexcept { return mapping_.is_open(); }
-    std::string_view name() const noexcept { return mapping_.name(); }
+    /// Whether this holds a mutex; false when empty, closed or moved from.
+    bool is_open() const noexcept { return block_.is_open(); }
+    /// The name as given; "" when closed.
+    std::string_view name() const noexcept { return block_.name(); }
+    /// Lets go of the mutex object (not of a lock held: unlock first); idempotent.
+    void close() noexcept { block_.close(); }
 
 private:
-    using Disposition = detail::BlockAccess::Disposition;
+    friend class detail::NamedFactory<NamedMutex>;
 
-    struct Block {
+    using Lock = detail::os::ProcessMutex;
+
+    struct Layout {
         detail::BlockHeader header;
-        detail::MutexSlot mutex;
+        Lock::Slot mutex;
     };
-    static constexpr std::uint32_t magic = 0x584D4D46; // "FMMX"
+    struct Attached {
+        Lock mutex;
+        bool previous_owner_died = false;
+    };
+    static constexpr const char* noun = "mutex";
+    static constexpr detail::BlockKind kind{0x584D4D46 /* "FMMX" */, 1, sizeof(Layout),
+                                            sizeof(Layout), noun};
 
-    static NamedMutex make(Disposition disposition, std::string_view name, const Options& options,
-                           detail::Error& error)
+    static NamedMutex make(const detail::NamedRequest& request, detail::Error& error)
     {
-        const auto build = [&](FileMapping& mapping, detail::Error& failure) {
-            detail::SharedMutex::make(block_of(mapping).mutex, lock_name(name), true, failure);
+        const std::string lock_name = detail::derived_name(request.name, "lock");
+        const auto build = [&](Layout& layout, Attached&, detail::Error& failure) {
+            Lock::attach(layout.mutex, lock_name, true, failure);
+            return !failure;
+        };
+        const auto attach = [&](Layout& layout, std::size_t, Attached& attached,
+                                detail::Error& failure) {
+            attached.mutex = Lock::attach(layout.mutex, lock_name, false, failure);
             return !failure;
         };
         NamedMutex made;
-        made.mapping_ = detail::BlockAccess::map(disposition, name, sizeof(Block), options, magic,
-                                                 1, sizeof(Block), build, error);
-        if (!error) {
-            made.mutex_ = detail::SharedMutex::make(block_of(made.mapping_).mutex, lock_name(name),
-                                                    false, error);
-        }
-        return error ? NamedMutex{} : std::move(made);
+        made.block_ = Block::make(request, kind, sizeof(Layout), build, attach, error);
+        return made;
     }
-
-    static Block& block_of(FileMapping& mapping) { return mapping.as_span<Block>(0, 1)[0]; }
-    static std::string lock_name(std::string_view name) { return std::string(name) + "#lock"; }
 
     bool acquire(const char* operation, const detail::Deadline& deadline)
     {
+        Layout& layout = block_.layout(operation, noun);
         detail::Error error;
-        const detail::Locked result = mutex_.lock(deadline, error);
+        const detail::Locked result = block_.attached().mutex.lock(layout.mutex, deadline, error);
         if (error) {
             detail::throw_error(operation, name(), error);
         }
         if (result == detail::Locked::timed_out) {
             return false;
         }
-        previous_owner_died_ = result == detail::Locked::owner_died;
+        block_.attached().previous_owner_died = result == detail::Locked::owner_died;
         return true;
     }
 
-    FileMapping mapping_;
-    detail::SharedMutex mutex_;
-    bool previous_owner_died_ = false;
+    using Block = detail::Block<Layout, Attached>;
+    Block block_;
 };
 
 } // namespace filemap

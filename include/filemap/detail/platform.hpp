@@ -1,13 +1,17 @@
-// filemap/detail/platform.hpp - picks the one system-call header for this platform.
+// filemap/detail/platform.hpp - the one place that picks the platform port.
 //
-// Both headers expose the same names in filemap::detail; nothing outside
-// detail/ ever tests a platform macro.
+// Includes this platform's implementation of the port contract
+// (detail/port.hpp) and its locks and waits; everything above uses them as
+// filemap::detail::os. No other header tests a platform macro. A platform
+// filemap cannot honour stops here, with the reason.
 #pragma once
 
 #if defined(_WIN32)
-#include <filemap/detail/win32.hpp>
-#elif defined(__unix__) || defined(__APPLE__)
-#include <filemap/detail/posix.hpp>
+#include <filemap/detail/win32/port.hpp>
+#include <filemap/detail/win32/sync.hpp>
+#elif defined(__linux__)
+#include <filemap/detail/posix/port.hpp>
+#include <filemap/detail/posix/sync.hpp>
 #else
-#error "filemap supports POSIX systems and Windows"
+#error "filemap supports Linux and Windows: on other POSIX systems the scoped lifetime lacks OFD locks and /proc/self/fd, and the waits lack futexes"
 #endif

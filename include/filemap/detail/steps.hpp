@@ -1,10 +1,36 @@
 // filemap/detail/steps.hpp - failure-injection points between system calls.
 //
-// FILEMAP_STEP("create: sized") marks a point where a process may die and
+// FILEMAP_STEP(step::create_sized) marks a point where a process may die and
 // leave shared state behind. filemap's own tests define FILEMAP_TEST_HOOKS
 // and kill a child at each step in turn, then check that the next user is
 // neither blocked nor misled. In every other build a step is nothing at all.
+// The step names are constants here, so the library and the tests that
+// name them cannot drift apart.
 #pragma once
+
+namespace filemap::detail::step {
+
+// Creating a named object (POSIX naming protocol).
+inline constexpr const char* create_object_made = "create: object made";
+inline constexpr const char* create_gate_taken = "create: gate taken";
+inline constexpr const char* create_holder_taken = "create: holder taken";
+inline constexpr const char* create_sized = "create: sized";
+inline constexpr const char* create_built = "create: built";
+// Opening one.
+inline constexpr const char* open_object_opened = "open: object opened";
+inline constexpr const char* open_gate_taken = "open: gate taken";
+inline constexpr const char* open_holder_taken = "open: holder taken";
+// Closing one.
+inline constexpr const char* close_gate_taken = "close: gate taken";
+inline constexpr const char* close_unlinked = "close: unlinked";
+inline constexpr const char* close_holder_released = "close: holder released";
+// Finding and reclaiming a stale one.
+inline constexpr const char* probe_gate_taken = "probe: gate taken";
+inline constexpr const char* reclaim_unlinked = "reclaim: stale object unlinked";
+// Building a NamedMutex or Channel block.
+inline constexpr const char* block_built = "block: built, not yet published";
+
+} // namespace filemap::detail::step
 
 #if defined(FILEMAP_TEST_HOOKS)
 namespace filemap::detail {
@@ -12,7 +38,7 @@ namespace filemap::detail {
 /// Called at every step with its name; set by the tests only.
 inline void (*step_hook)(const char* step) = nullptr;
 
-inline void step(const char* name)
+inline void reach_step(const char* name)
 {
     if (step_hook != nullptr) {
         step_hook(name);
@@ -20,7 +46,7 @@ inline void step(const char* name)
 }
 
 } // namespace filemap::detail
-#define FILEMAP_STEP(name) ::filemap::detail::step(name)
+#define FILEMAP_STEP(name) ::filemap::detail::reach_step(::filemap::detail::step::name)
 #else
 #define FILEMAP_STEP(name) static_cast<void>(0)
 #endif

@@ -1,0 +1,184 @@
+// filemap/detail/block.hpp - Block: the named shared block behind a NamedMutex or Channel.
+//
+// A Block owns the Mapping of its name and this process's attachments to it
+// (kernel handles on Windows, validated sizes), and hands out its layout
+// only while it is open: an empty, closed or moved-from Block answers every
+// use with bad_file_descriptor, never with memory it no longer owns.
+//
+// Making one runs the initialisation protocol: an object is created zeroed
+// and usable by openers at once, so its first word says whether it is built.
+// Only the handle that created it builds the contents, then stores "ready"
+// and wakes waiters; openers wait for that with a bounded wait, then check
+// that the object is of the kind they expect.
+#pragma once
+
+#include <filemap/detail/mapping.hpp>
+#include <filemap/detail/steps.hpp>
+#include <filemap/detail/wake.hpp>
+#include <filemap/error.hpp>
+#include <filemap/name.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace filemap::detail {
+
+/// Every shared block starts with this header.
+struct BlockHeader {
+    std::uint32_t state;   ///< 0 while being built, ready_state once built
+    std::uint32_t magic;   ///< which kind of object
+    std::uint32_t version; ///< which layout of it
+    std::uint32_t size;    ///< sizeof the layout, for a check across compilers
+    WakeSlot built;        ///< openers wait here for `state`
+};
+
+inline constexpr std::uint32_t ready_state = 0x59444552; // "REDY"
+
+/// What kind of block a type expects to find.
+struct BlockKind {
+    std::uint32_t magic;
+    std::uint32_t version;
+    std::uint32_t layout_size; ///< sizeof(Layout), recorded by the creator
+    std::size_t least_size;    ///< the fewest mapped bytes an opener can use
+    const char* noun;          ///< "mutex", "channel": for messages
+};
+
+/// How long an opener waits for a creator that is still building.
+inline constexpr std::chrono::seconds build_wait{5};
+
+template <class Layout, class Attached>
+class Block {
+    static_assert(std::is_standard_layout_v<Layout>, "a shared layout has a fixed layout");
+
+public:
+    Block() noexcept = default;
+    Block(Block&& other) noexcept
+        : mapping_(std::move(other.mapping_)), attached_(std::exchange(other.attached_, {}))
+    {
+    }
+    Block& operator=(Block&& other) noexcept
+    {
+        mapping_ = std::move(other.mapping_);
+        attached_ = std::exchange(other.attached_, {});
+        return *this;
+    }
+
+    /// Maps the block `request` names, `bytes` long when created. In the
+    /// creator only, `build(Layout&, Attached&, Error&)` builds the contents
+    /// before they are published; in every process, `attach(Layout&,
+    /// std::size_t mapped, Attached&, Error&)` checks the contents and
+    /// attaches to them.
+    template <class Build, class Attach>
+    static Block make(const NamedRequest& request, const BlockKind& kind, std::size_t bytes,
+                      Build build, Attach attach, Error& error)
+    {
+        NamedRequest asked = request;
+        asked.options.access = Access::read_write;
+        asked.size = request.disposition == Disposition::open ? 0 : bytes;
+        Block block;
+        block.mapping_ = Mapping::named(asked, error);
+        if (error) {
+            return {};
+        }
+        if (block.mapping_.size() < sizeof(BlockHeader)) {
+            error.set(std::errc::invalid_argument,
+                      "the object is too small to be a " + std::string(kind.noun));
+            return {};
+        }
+        BlockHeader& header = block.header();
+        Wakeup built = Wakeup::attach(derived_name(request.name, "built"), error);
+        if (error) {
+            return {};
+        }
+        if (block.mapping_.created()) {
+            header.magic = kind.magic;
+            header.version = kind.version;
+            header.size = kind.layout_size;
+            if (!build(block.layout(), block.attached_, error)) {
+                return {};
+            }
+            FILEMAP_STEP(block_built);
+            std::atomic_ref<std::uint32_t>(header.state).store(ready_state,
+                                                               std::memory_order_release);
+            built.notify(header.built);
+        } else if (!await_ready(header, built, kind, error)) {
+            return {};
+        }
+        if (block.mapping_.size() < kind.least_size) {
+            error.set(std::errc::invalid_argument,
+                      "the object is too small to be a " + std::string(kind.noun));
+            return {};
+        }
+        if (!attach(block.layout(), block.mapping_.size(), block.attached_, error)) {
+            return {};
+        }
+        return block;
+    }
+
+    bool is_open() const noexcept { return mapping_.is_open(); }
+    std::string_view name() const noexcept { return mapping_.name(); }
+
+    /// The shared layout; throws bad_file_descriptor ("the <noun> is closed")
+    /// for `operation` when the block is closed.
+    Layout& layout(const char* operation, const char* noun)
+    {
+        if (!is_open()) {
+            Error error;
+            set_closed(error, noun);
+            throw_error(operation, name(), error);
+        }
+        return layout();
+    }
+
+    /// This process's attachments: default values when closed.
+    Attached& attached() noexcept { return attached_; }
+    const Attached& attached() const noexcept { return attached_; }
+
+    /// Unmaps and forgets the attachments; idempotent.
+    void close() noexcept
+    {
+        mapping_.close();
+        attached_ = {};
+    }
+
+private:
+    Layout& layout() noexcept { return *reinterpret_cast<Layout*>(mapping_.data()); }
+    BlockHeader& header() noexcept { return *reinterpret_cast<BlockHeader*>(mapping_.data()); }
+
+    /// An opener's wait (bounded) until the creator has built the block,
+    /// then the check that it is of the kind expected.
+    static bool await_ready(BlockHeader& header, Wakeup& built, const BlockKind& kind,
+                            Error& error)
+    {
+        std::atomic_ref<std::uint32_t> state(header.state);
+        const std::uint32_t now = state.load(std::memory_order_acquire);
+        if (now != 0 && now != ready_state) {
+            error.set(std::errc::invalid_argument, "the object is not a " + std::string(kind.noun));
+            return false;
+        }
+        if (!built.wait(
+                header.built, [&] { return state.load(std::memory_order_acquire) == ready_state; },
+                Clock::now() + build_wait)) {
+            error.set(std::errc::timed_out, "its creator never finished building it");
+            return false;
+        }
+        if (header.magic != kind.magic) {
+            error.set(std::errc::invalid_argument, "the object is not a " + std::string(kind.noun));
+        } else if (header.version != kind.version || header.size != kind.layout_size) {
+            error.set(std::errc::invalid_argument,
+                      "the " + std::string(kind.noun) + " has another layout version");
+        }
+        return !error;
+    }
+
+    Mapping mapping_;
+    Attached attached_;
+};
+
+} // namespace filemap::detail

@@ -1,0 +1,41 @@
+// filemap/detail/deadline.hpp - when a wait gives up, and how a lock attempt ended.
+//
+// Ground for every wait in filemap: a Deadline is a steady_clock time or
+// none (wait for ever); deadline_after() saturates instead of overflowing
+// for durations such as hours::max(). Platform-free.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+namespace filemap::detail {
+
+using Clock = std::chrono::steady_clock;
+/// When to give up waiting; nullopt: never.
+using Deadline = std::optional<Clock::time_point>;
+
+/// How an attempt to take a process-shared lock ended.
+enum class Locked { acquired, owner_died, timed_out };
+
+template <class Rep, class Period>
+Deadline deadline_after(const std::chrono::duration<Rep, Period>& timeout)
+{
+    const auto now = Clock::now();
+    if (timeout <= std::chrono::duration<Rep, Period>::zero()) {
+        return now;
+    }
+    if (std::chrono::duration_cast<std::chrono::duration<double>>(timeout).count() >
+        std::chrono::duration_cast<std::chrono::duration<double>>(Clock::time_point::max() - now)
+            .count()) {
+        return std::nullopt;
+    }
+    return now + std::chrono::duration_cast<Clock::duration>(timeout);
+}
+
+/// A deadline that has already passed: try once, never wait.
+inline Deadline now_only()
+{
+    return Clock::now();
+}
+
+} // namespace filemap::detail

@@ -1,0 +1,141 @@
+// filemap/detail/port.hpp - the contract every platform port implements, written once.
+//
+// A port is the thin layer between filemap and one operating system: an
+// owned handle, the system calls over it, and the kernel's locks and waits.
+// It holds no policy (sizes, retries, which error a missing name is: see
+// detail/mapping.hpp) beyond what its system forces on it.
+//
+// The functions are declared here, in namespace filemap::detail::os, and
+// each port defines them with qualified names (`inline Handle
+// os::open_named(...) { ... }`): a definition whose signature drifts from
+// this list does not compile, and one that is missing does not link. The
+// port's classes are checked against the concepts below by static_assert.
+// Platform-free: this header compiles anywhere.
+#pragma once
+
+#include <filemap/detail/deadline.hpp>
+#include <filemap/error.hpp>
+#include <filemap/name.hpp>
+#include <filemap/options.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+namespace filemap::detail {
+
+/// What a new named object must be.
+struct NewObject {
+    std::size_t size = 0;
+    Lifetime lifetime = Lifetime::scoped;
+    std::filesystem::perms permissions = std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write;
+    bool reserve = true; ///< back every page now (else sparse)
+};
+
+/// Which window of an object to map, and how.
+struct MapRequest {
+    std::uint64_t offset = 0; ///< need not be aligned: the port rounds down inside
+    std::size_t length = 0;
+    Access access = Access::read_write;
+    bool prefault = false;
+    bool huge_pages = false;
+};
+
+/// A mapped range as the system made it: [base, base + length) is mapped,
+/// and the window asked for starts `skip` bytes in.
+struct Mapped {
+    void* base = nullptr;
+    std::size_t length = 0;
+    std::size_t skip = 0;
+};
+
+namespace os {
+
+/// An owned native handle (descriptor / HANDLE): movable, the source left
+/// empty; closing it never throws. Each port defines it, with
+/// `native_handle_type`, `native() const`, `explicit operator bool`,
+/// `release()` and a constructor that adopts a native handle.
+class Handle;
+
+// ---- named objects (1 system call on Windows; a protocol on POSIX) --------
+
+/// Creates the object `name` exactly as `object` says. file_exists if the
+/// name is taken by a live object; on POSIX a stale scoped one is reclaimed.
+Handle create_named(const Name& name, const NewObject& object, Error& error);
+/// Opens the existing object `name`; never creates. no_such_file_or_directory
+/// if there is none.
+Handle open_named(const Name& name, Access access, Error& error);
+/// Whether an object that open_or_create found may be handed out as if it
+/// had created it: refuses a squatter's object (permission_denied).
+void check_adoptable(const Handle& handle, Error& error);
+/// Removes the name; false if there was none. not_supported where names
+/// cannot outlive their handles.
+bool remove_named(const Name& name, Error& error);
+
+// ---- unnamed objects and files ----------------------------------------------
+
+/// Unnamed zeroed memory of `size` bytes, every page backed, not inherited.
+Handle create_unnamed(std::size_t size, Error& error);
+/// Checks that `handle` (adopted from the caller) is something mappable.
+void check_mappable(const Handle& handle, Error& error);
+/// Opens the file at `path`; never creates it.
+Handle open_file(const std::filesystem::path& path, Access access, Error& error);
+/// Makes an opened file mappable as `size` bytes, growing it if it is
+/// shorter (only asked for with read_write access).
+void prepare_file(Handle& handle, std::size_t size, Access access, Error& error);
+
+// ---- any handle -----------------------------------------------------------
+
+/// The size of the object or file now, in bytes.
+std::uint64_t object_size(const Handle& handle, Error& error);
+/// A second handle that keeps the object (and a scoped name) alive alone.
+Handle duplicate(const Handle& handle, Error& error);
+/// Whether child processes started from now on inherit the handle.
+void set_inheritable(const Handle& handle, bool inheritable, Error& error);
+
+// ---- views ----------------------------------------------------------------
+
+/// Maps the window `request` asks for.
+Mapped map(const Handle& handle, const MapRequest& request, Error& error);
+/// Unmaps what map() returned. Never fails.
+void unmap(const Mapped& mapped) noexcept;
+/// Writes changed pages back; for a file, to the disk before returning.
+void flush(const Mapped& mapped, const Handle& handle, Error& error);
+/// A hint about how [data, data + size) will be used.
+void advise(std::byte* data, std::size_t size, Advice advice, Error& error);
+
+} // namespace os
+
+/// A lock shared by processes, attached to its slot in shared memory: the
+/// port's `os::ProcessMutex`. `Slot` is its shared part; the object itself is
+/// this process's attachment (a kernel handle on Windows, nothing on POSIX).
+/// Every call names the slot, so the object never keeps a pointer into a
+/// mapping it does not own.
+template <class Mutex>
+concept ProcessMutexPort =
+    std::default_initializable<Mutex> && std::movable<Mutex> &&
+    requires(Mutex mutex, typename Mutex::Slot& slot, std::string_view kernel_name, bool build,
+             const Deadline& deadline, Error& error) {
+        { Mutex::attach(slot, kernel_name, build, error) } -> std::same_as<Mutex>;
+        { mutex.lock(slot, deadline, error) } -> std::same_as<Locked>;
+        { mutex.unlock(slot) } noexcept;
+    };
+
+/// The kernel half of a wait (detail/wake.hpp has the shared half): the
+/// port's `os::WakeEvent`. `sleep` blocks until `wake` or the deadline, or
+/// returns at once if `*word` no longer equals `seen` (a futex's rule; a
+/// Windows event may return spuriously, which the caller tolerates).
+template <class Event>
+concept WakeEventPort = std::default_initializable<Event> && std::movable<Event> &&
+                        requires(Event event, std::uint32_t& word, std::uint32_t seen,
+                                 std::string_view kernel_name, const Deadline& deadline,
+                                 Error& error) {
+                            { Event::attach(kernel_name, error) } -> std::same_as<Event>;
+                            { event.sleep(word, seen, deadline) } noexcept;
+                            { event.wake(word) } noexcept;
+                        };
+
+} // namespace filemap::detail

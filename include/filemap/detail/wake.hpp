@@ -1,0 +1,127 @@
+// filemap/detail/wake.hpp - waiting for a condition in shared memory, written once.
+//
+// A sleeper and a waker meet at a WakeSlot in shared memory. The waiting
+// side spins about 20 us (a quick answer costs no system call), then sleeps
+// in the kernel through the port's WakeEvent (a futex on Linux, a named event
+// on Windows). A notify costs a system call only when somebody announced a
+// sleep. Platform-free: the port supplies only the kernel's sleep and wake.
+#pragma once
+
+#include <filemap/detail/deadline.hpp>
+#include <filemap/detail/platform.hpp>
+#include <filemap/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
+namespace filemap::detail {
+
+/// Where a sleeper and a waker meet, in shared memory.
+struct WakeSlot {
+    std::uint32_t sequence; ///< bumped by every wake that found a sleeper
+    std::uint32_t waiting;  ///< 1 once a sleeper announced itself
+};
+
+inline void spin_pause() noexcept
+{
+#if defined(_MSC_VER)
+    _mm_pause();
+#elif defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+/// Spins about 20 us for `ready()`, then calls `sleep()`, the kernel wait.
+template <class Ready, class Sleep>
+bool spin_then(Ready& ready, Sleep sleep)
+{
+    const auto spin_until = Clock::now() + std::chrono::microseconds(20);
+    for (int i = 0; !ready(); ++i) {
+        if ((i & 63) == 63 && Clock::now() >= spin_until) {
+            return sleep();
+        }
+        spin_pause();
+    }
+    return true;
+}
+
+/* The sleeper announces itself, then checks its condition once more; the
+ * waker publishes, then takes the announcement and wakes only if there was
+ * one. Both steps are read-modify-writes of the same word, so one of them
+ * comes first in its modification order: either the waker sees the
+ * announcement, or the sleeper's exchange reads the waker's and so (acquire
+ * after release) sees what the waker published. No wake-up is lost, no
+ * fence is needed, and ThreadSanitizer understands it. */
+
+/// The sleeper's side, before its last check of the condition.
+inline void announce_sleeper(std::uint32_t& waiting) noexcept
+{
+    std::atomic_ref<std::uint32_t>(waiting).exchange(1, std::memory_order_acq_rel);
+}
+
+/// The waker's side, after publishing: true if someone announced a sleep.
+inline bool take_sleepers(std::uint32_t& waiting) noexcept
+{
+    return std::atomic_ref<std::uint32_t>(waiting).exchange(0, std::memory_order_acq_rel) != 0;
+}
+
+/// This process's side of one WakeSlot: the port's kernel event, if any.
+class Wakeup {
+public:
+    Wakeup() noexcept = default;
+
+    /// Attaches to the kernel event for `kernel_name` (Windows names one).
+    static Wakeup attach(std::string_view kernel_name, Error& error)
+    {
+        Wakeup wakeup;
+        wakeup.event_ = os::WakeEvent::attach(kernel_name, error);
+        return wakeup;
+    }
+
+    /// Returns once `ready()` holds (true) or the deadline passed (false).
+    template <class Ready>
+    bool wait(WakeSlot& slot, Ready ready, const Deadline& deadline)
+    {
+        return spin_then(ready, [&] { return sleep(slot, ready, deadline); });
+    }
+
+    /// Call after publishing: wakes the sleepers, if one announced itself.
+    void notify(WakeSlot& slot) noexcept
+    {
+        // The waker clears the flag, so a message with nobody asleep costs no system call.
+        if (take_sleepers(slot.waiting)) {
+            std::atomic_ref<std::uint32_t>(slot.sequence).fetch_add(1, std::memory_order_release);
+            event_.wake(slot.sequence);
+        }
+    }
+
+private:
+    template <class Ready>
+    bool sleep(WakeSlot& slot, Ready& ready, const Deadline& deadline)
+    {
+        std::atomic_ref<std::uint32_t> sequence(slot.sequence);
+        for (;;) {
+            const std::uint32_t seen = sequence.load(std::memory_order_acquire);
+            announce_sleeper(slot.waiting);
+            if (ready()) {
+                return true;
+            }
+            if (deadline && *deadline <= Clock::now()) {
+                return ready();
+            }
+            event_.sleep(slot.sequence, seen, deadline); // a spurious return costs one more check
+        }
+    }
+
+    os::WakeEvent event_;
+};
+
+} // namespace filemap::detail
