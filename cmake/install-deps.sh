@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, on Debian or Ubuntu, what a filemap task needs and the machine lacks.
-#   cmake/install-deps.sh build|test|bench|windows|sanitize|valgrind|format ...
+#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format ...
 # Uses apt-get directly as root, through sudo otherwise; installs nothing
 # when everything is already there.
 set -eu
@@ -8,10 +8,12 @@ set -eu
 packages() {
     case "$1" in
         build) echo "g++ cmake make libmsgsl-dev" ;;
-        test) echo "g++ cmake make libmsgsl-dev catch2 python3" ;;
+        test) echo "g++ cmake make libmsgsl-dev catch2 python3 pkg-config" ;;
         bench) echo "g++ cmake make libmsgsl-dev libbenchmark-dev libboost-dev" ;;
         windows) echo "g++-mingw-w64-x86-64-posix wine wine64 libmsgsl-dev catch2" ;;
         sanitize) echo "clang libclang-rt-14-dev" ;;
+        clang) echo "clang" ;;
+        docs) echo "doxygen" ;;
         valgrind) echo "valgrind" ;;
         format) echo "clang-format" ;;
         *) echo "install-deps.sh: unknown task '$1'" >&2; exit 2 ;;

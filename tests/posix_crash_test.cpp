@@ -266,8 +266,7 @@ TEST_CASE("an opener caught waiting on a killed NamedMutex creator times out, th
 {
     const std::string name = test::unique_name("unbuilt");
     const Run run = kill_at_every_step("create_mutex", "scoped", Setup::nothing, name_is_free);
-    const auto at =
-        std::find(run.in_order.begin(), run.in_order.end(), step::block_built);
+    const auto at = std::find(run.in_order.begin(), run.in_order.end(), step::block_built);
     REQUIRE(at != run.in_order.end());
     const auto step = std::to_string(at - run.in_order.begin() + 1);
     test::Child creator =

@@ -159,8 +159,8 @@ private:
     static constexpr std::size_t ring_offset = offsetof(Layout, ring);
     static constexpr std::size_t max_capacity = 0x7FFFFFF0; // lengths are 32-bit
     static constexpr const char* noun = "channel";
-    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 1, sizeof(Layout),
-                                            ring_offset, noun};
+    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 1, sizeof(Layout), ring_offset,
+                                            noun};
 
     /// This process's side of the channel: its kernel objects, and the
     /// geometry it checked when it attached.
@@ -226,8 +226,7 @@ private:
             attached.space = detail::Wakeup::attach(detail::derived_name(name, "space"), failure);
             return !failure;
         };
-        const std::size_t bytes =
-            static_cast<std::size_t>(ring_offset + align8(capacity) + 8);
+        const std::size_t bytes = static_cast<std::size_t>(ring_offset + align8(capacity) + 8);
         Channel made;
         made.block_ = Block::make(request, kind, bytes, build, attach, error);
         return made;
@@ -242,8 +241,8 @@ private:
         return {offset, std::min(length, static_cast<std::size_t>(ring_size) - offset)};
     }
 
-    static void to_ring(Layout& layout, std::pair<std::size_t, std::size_t> place,
-                        const void* from, std::size_t length) noexcept
+    static void to_ring(Layout& layout, std::pair<std::size_t, std::size_t> place, const void* from,
+                        std::size_t length) noexcept
     {
         if (length != 0) {
             const auto [offset, first] = place;
@@ -252,8 +251,8 @@ private:
         }
     }
 
-    static void from_ring(const Layout& layout, std::pair<std::size_t, std::size_t> place,
-                          void* to, std::size_t length) noexcept
+    static void from_ring(const Layout& layout, std::pair<std::size_t, std::size_t> place, void* to,
+                          std::size_t length) noexcept
     {
         if (length != 0) {
             const auto [offset, first] = place;

@@ -129,14 +129,14 @@ private:
 
 /// Throws the SystemError for `operation` on `object`: the one place filemap throws.
 [[noreturn]] inline void throw_error(std::string_view operation, std::string_view object,
-                               const Error& error)
+                                     const Error& error)
 {
     throw SystemError(error.code(), message(operation, object, error));
 }
 
 /// Throws `code` with `detail` for `operation` on `object`.
-[[noreturn]] inline void throw_error(std::string_view operation, std::string_view object, std::errc code,
-                               std::string detail = {})
+[[noreturn]] inline void throw_error(std::string_view operation, std::string_view object,
+                                     std::errc code, std::string detail = {})
 {
     Error error;
     error.set(code, std::move(detail));
@@ -148,8 +148,7 @@ private:
 /// SystemError. Every public throwing / std::error_code& pair is this one
 /// call with and without `ec`, so the two forms cannot drift apart.
 template <class Body>
-auto dispatch(std::string_view operation, std::string_view object, std::error_code* ec,
-              Body&& body)
+auto dispatch(std::string_view operation, std::string_view object, std::error_code* ec, Body&& body)
 {
     Error error;
     if constexpr (std::is_void_v<decltype(std::forward<Body>(body)(error))>) {

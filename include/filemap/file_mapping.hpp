@@ -222,22 +222,21 @@ private:
                                 std::error_code* ec)
     {
         const auto text = path.u8string();
-        return detail::dispatch("map_file", std::string(text.begin(), text.end()), ec,
-                                [&](detail::Error& error) {
-                                    return FileMapping(
-                                        detail::Mapping::file(path, access, size, error));
-                                });
+        return detail::dispatch(
+            "map_file", std::string(text.begin(), text.end()), ec, [&](detail::Error& error) {
+                return FileMapping(detail::Mapping::file(path, access, size, error));
+            });
     }
 
     void set_inheritable(bool inheritable, std::error_code* ec)
     {
-        detail::dispatch("set_inheritable", name(), ec,
-                         [&](detail::Error& error) { mapping_.set_inheritable(inheritable, error); });
+        detail::dispatch("set_inheritable", name(), ec, [&](detail::Error& error) {
+            mapping_.set_inheritable(inheritable, error);
+        });
     }
 
     /// A const mapping may hand out no writable view.
-    View make_view(std::size_t offset, std::size_t length, Access access,
-                   std::error_code* ec) const
+    View make_view(std::size_t offset, std::size_t length, Access access, std::error_code* ec) const
     {
         return detail::dispatch("view", name(), ec, [&](detail::Error& error) {
             if (access == Access::read_write) {

@@ -39,7 +39,9 @@ enum class Advice {
 
 /// Options for objects that filemap creates.
 struct Options {
+    /// What the mapping lets this process do (read_write by default).
     Access access = Access::read_write;
+    /// How long the name lives (scoped by default: like Windows).
     Lifetime lifetime = Lifetime::scoped;
     /// Exactly the mode a new object gets (the umask does not change it).
     /// Only the owner/group/others read, write and execute bits are allowed.

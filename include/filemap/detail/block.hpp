@@ -104,8 +104,8 @@ public:
                 return {};
             }
             FILEMAP_STEP(block_built);
-            std::atomic_ref<std::uint32_t>(header.state).store(ready_state,
-                                                               std::memory_order_release);
+            std::atomic_ref<std::uint32_t>(header.state)
+                .store(ready_state, std::memory_order_release);
             built.notify(header.built);
         } else if (!await_ready(header, built, kind, error)) {
             return {};
@@ -153,8 +153,7 @@ private:
 
     /// An opener's wait (bounded) until the creator has built the block,
     /// then the check that it is of the kind expected.
-    static bool await_ready(BlockHeader& header, Wakeup& built, const BlockKind& kind,
-                            Error& error)
+    static bool await_ready(BlockHeader& header, Wakeup& built, const BlockKind& kind, Error& error)
     {
         std::atomic_ref<std::uint32_t> state(header.state);
         const std::uint32_t now = state.load(std::memory_order_acquire);

@@ -20,6 +20,8 @@
 
 namespace filemap::detail {
 
+/// The create() and open_or_create() overloads of a named type `Object`,
+/// whose size parameter, if any, is `Size...`.
 template <class Object, class... Size>
 class NamedFactory {
 public:

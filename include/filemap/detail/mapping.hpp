@@ -69,9 +69,9 @@ template <class Enum>
 bool check_enum(Enum value, const char* what, Error& error)
 {
     if (!is_valid(value)) {
-        error.set(std::errc::invalid_argument,
-                  std::string(what) + " " +
-                      std::to_string(static_cast<long long>(value)) + " is not one of its values");
+        error.set(std::errc::invalid_argument, std::string(what) + " " +
+                                                   std::to_string(static_cast<long long>(value)) +
+                                                   " is not one of its values");
         return false;
     }
     return true;
@@ -120,7 +120,8 @@ public:
         const Options& options = request.options;
         const Name name = parse_name(request.name, error);
         if (error || !check_enum(options.access, "access", error) ||
-            (request.disposition != Disposition::open && !check_new(request.size, options, error))) {
+            (request.disposition != Disposition::open &&
+             !check_new(request.size, options, error))) {
             return {};
         }
         bool created = false;
@@ -132,9 +133,9 @@ public:
         if (!created) {
             size = existing_size(handle, error);
             if (!error && size < request.size) {
-                error.set(std::errc::result_out_of_range,
-                          "the object is " + std::to_string(size) + " bytes, asked for " +
-                              std::to_string(request.size));
+                error.set(std::errc::result_out_of_range, "the object is " + std::to_string(size) +
+                                                              " bytes, asked for " +
+                                                              std::to_string(request.size));
             }
             if (!error && request.disposition == Disposition::open_or_create) {
                 os::check_adoptable(handle, error);
@@ -157,8 +158,7 @@ public:
         if (error) {
             return {};
         }
-        return map(handle, {0, size, Access::read_write, false, false}, {}, true,
-                   error);
+        return map(handle, {0, size, Access::read_write, false, false}, {}, true, error);
     }
 
     /// The whole object behind `native`, which it owns on success only.
@@ -174,8 +174,7 @@ public:
         if (!error && size == 0) {
             error.set(std::errc::invalid_argument, "the object is empty (0 bytes)");
         }
-        Mapping mapping =
-            error ? Mapping{} : map(handle, {0, size, access}, {}, false, error);
+        Mapping mapping = error ? Mapping{} : map(handle, {0, size, access}, {}, false, error);
         if (error) {
             handle.release(); // the caller keeps what it gave us
         }
@@ -359,7 +358,9 @@ private:
     {
         const Access access = request.options.access;
         switch (request.disposition) {
-        case Disposition::create: created = true; return os::create_named(name, new_object(request), error);
+        case Disposition::create:
+            created = true;
+            return os::create_named(name, new_object(request), error);
         case Disposition::open: return os::open_named(name, access, error);
         case Disposition::open_or_create: break;
         }

@@ -13,5 +13,6 @@
 #include <filemap/detail/posix/port.hpp>
 #include <filemap/detail/posix/sync.hpp>
 #else
-#error "filemap supports Linux and Windows: on other POSIX systems the scoped lifetime lacks OFD locks and /proc/self/fd, and the waits lack futexes"
+// Elsewhere the scoped lifetime lacks OFD locks and /proc/self/fd, and the waits lack futexes.
+#error "filemap supports Linux and Windows only"
 #endif

@@ -30,8 +30,8 @@ namespace filemap::detail {
 struct NewObject {
     std::size_t size = 0;
     Lifetime lifetime = Lifetime::scoped;
-    std::filesystem::perms permissions = std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write;
+    std::filesystem::perms permissions =
+        std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
     bool reserve = true; ///< back every page now (else sparse)
 };
 
@@ -115,14 +115,21 @@ void advise(std::byte* data, std::size_t size, Advice advice, Error& error);
 /// Every call names the slot, so the object never keeps a pointer into a
 /// mapping it does not own.
 template <class Mutex>
-concept ProcessMutexPort =
-    std::default_initializable<Mutex> && std::movable<Mutex> &&
+concept ProcessMutexPort = std::default_initializable<Mutex> && std::movable<Mutex> &&
     requires(Mutex mutex, typename Mutex::Slot& slot, std::string_view kernel_name, bool build,
-             const Deadline& deadline, Error& error) {
-        { Mutex::attach(slot, kernel_name, build, error) } -> std::same_as<Mutex>;
-        { mutex.lock(slot, deadline, error) } -> std::same_as<Locked>;
-        { mutex.unlock(slot) } noexcept;
-    };
+             const Deadline& deadline, Error& error)
+{
+    {
+        Mutex::attach(slot, kernel_name, build, error)
+        } -> std::same_as<Mutex>;
+    {
+        mutex.lock(slot, deadline, error)
+        } -> std::same_as<Locked>;
+    {
+        mutex.unlock(slot)
+    }
+    noexcept;
+};
 
 /// The kernel half of a wait (detail/wake.hpp has the shared half): the
 /// port's `os::WakeEvent`. `sleep` blocks until `wake` or the deadline, or
@@ -130,12 +137,20 @@ concept ProcessMutexPort =
 /// Windows event may return spuriously, which the caller tolerates).
 template <class Event>
 concept WakeEventPort = std::default_initializable<Event> && std::movable<Event> &&
-                        requires(Event event, std::uint32_t& word, std::uint32_t seen,
-                                 std::string_view kernel_name, const Deadline& deadline,
-                                 Error& error) {
-                            { Event::attach(kernel_name, error) } -> std::same_as<Event>;
-                            { event.sleep(word, seen, deadline) } noexcept;
-                            { event.wake(word) } noexcept;
-                        };
+    requires(Event event, std::uint32_t& word, std::uint32_t seen, std::string_view kernel_name,
+             const Deadline& deadline, Error& error)
+{
+    {
+        Event::attach(kernel_name, error)
+        } -> std::same_as<Event>;
+    {
+        event.sleep(word, seen, deadline)
+    }
+    noexcept;
+    {
+        event.wake(word)
+    }
+    noexcept;
+};
 
 } // namespace filemap::detail

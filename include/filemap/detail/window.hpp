@@ -149,8 +149,9 @@ public:
             const std::size_t length = std::min(room, sizeof chunk);
             copy(chunk, from, length);
             if (const void* nul = std::memchr(chunk, 0, length); nul != nullptr) {
-                return text.append(chunk, static_cast<std::size_t>(static_cast<const char*>(nul) -
-                                                                   static_cast<const char*>(chunk)));
+                return text.append(chunk,
+                                   static_cast<std::size_t>(static_cast<const char*>(nul) -
+                                                            static_cast<const char*>(chunk)));
             }
             text.append(chunk, length);
             from += length;
@@ -173,7 +174,10 @@ public:
     /// Writes changed pages back: for a file, to the disk before returning;
     /// nothing to do for read_only and copy_on_write mappings. Throws
     /// std::system_error (bad_file_descriptor if closed).
-    void flush() { dispatch("flush", name(), nullptr, [&](Error& e) { mapping_.flush(e); }); }
+    void flush()
+    {
+        dispatch("flush", name(), nullptr, [&](Error& e) { mapping_.flush(e); });
+    }
     /// flush(), reporting a failure in `ec` instead.
     void flush(std::error_code& ec) noexcept
     {
@@ -199,9 +203,12 @@ public:
     void close() noexcept { mapping_.close(); }
 
 protected:
+    /// An empty window.
     Window() noexcept = default;
+    /// Takes over `mapping`.
     explicit Window(Mapping mapping) noexcept : mapping_(std::move(mapping)) {}
 
+    /// What this window owns: the handle and its mapped view.
     Mapping mapping_;
 
 private:
@@ -244,7 +251,8 @@ private:
     {
         check_open(operation);
         if (access() == Access::read_only) {
-            throw_error(operation, name(), std::errc::permission_denied, "the mapping is read-only");
+            throw_error(operation, name(), std::errc::permission_denied,
+                        "the mapping is read-only");
         }
     }
 

@@ -168,8 +168,8 @@ inline Probe probe_existing(const std::string& os_name)
 
 /// Creates the object; file_exists if a live object has the name. A scoped
 /// object comes back held (`holder` set).
-inline Descriptor create_object(const std::string& os_name, const NewObject& object,
-                                Holder& holder, Error& error)
+inline Descriptor create_object(const std::string& os_name, const NewObject& object, Holder& holder,
+                                Error& error)
 {
     const bool scoped = object.lifetime == Lifetime::scoped;
     const mode_t mode = mode_of(object.permissions) | (scoped ? S_ISVTX : 0);

@@ -1,4 +1,5 @@
-// filemap/detail/posix/sync.hpp - the kernel's locks and waits on Linux, for NamedMutex and Channel.
+// filemap/detail/posix/sync.hpp - the kernel's locks and waits on Linux, for NamedMutex and
+// Channel.
 //
 // ProcessMutex is a robust, process-shared pthread mutex: a holder that dies
 // releases it, and the next locker is told. WakeEvent is a futex: plain
@@ -107,7 +108,10 @@ public:
         }
     }
 
-    void unlock(Slot& slot) noexcept { pthread_mutex_unlock(&slot.mutex); }
+    void unlock(Slot& slot) noexcept
+    {
+        pthread_mutex_unlock(&slot.mutex);
+    }
 };
 
 /// A futex on a 32-bit word in shared memory; nothing per process.
