@@ -37,11 +37,27 @@ const test::Role as_nobody("as-nobody", [](const test::Args& args) {
         options.permissions = perms::owner_read | perms::owner_write | perms::group_read |
                               perms::group_write | perms::others_read | perms::others_write;
         FileMapping::create(args.at(1), 4096, options, ec);
+    } else if (args.at(0) == "create") {
+        FileMapping::create(args.at(1), 4096, ec);
+    } else if (args.at(0) == "open_or_create") {
+        FileMapping::open_or_create(args.at(1), 4096, ec);
     } else {
         FileMapping::open(args.at(1),
                           args.at(0) == "open-ro" ? Access::read_only : Access::read_write, ec);
     }
     test::tell(test::code_line(ec));
+    return 0;
+});
+
+// As ourselves: create a scoped object everyone may read and write, say
+// "ready", and hold it until killed.
+const test::Role hold_open_to_all("hold-open-to-all", [](const test::Args& args) {
+    Options options;
+    options.permissions = perms::owner_read | perms::owner_write | perms::group_read |
+                          perms::group_write | perms::others_read | perms::others_write;
+    const FileMapping held = FileMapping::create(args.at(0), 4096, options);
+    test::tell("ready");
+    test::hear();
     return 0;
 });
 
@@ -128,4 +144,24 @@ TEST_CASE("a name squatted by another user is never adopted", "[posix_permission
           }).find("another user") != std::string::npos);
     CHECK(FileMapping::open(name, ec).is_open()); // asked for by name, it opens
     CHECK(FileMapping::remove(name));
+}
+
+TEST_CASE("a stale object of another user that we cannot remove is permission_denied",
+          "[posix_permissions]")
+{
+    // Root's scoped object, open to all, whose holder died: stale, but in
+    // sticky /dev/shm only its owner (or root) may unlink it.
+    const std::string name = test::unique_name("stale-foreign");
+    test::Child holder = test::Child::role("hold-open-to-all", {name});
+    REQUIRE(holder.read_line() == "ready");
+    holder.kill();
+    holder.wait();
+    CHECK(as_nobody_code("create", name) == std::errc::permission_denied);
+    // Final at once: open_or_create neither spins nor adopts it.
+    CHECK(as_nobody_code("open_or_create", name) == std::errc::permission_denied);
+    // Its owner's next open reclaims it and finds the name free.
+    std::error_code ec;
+    FileMapping::open(name, ec);
+    CHECK(ec == std::errc::no_such_file_or_directory);
+    CHECK_FALSE(test::exists(name));
 }
