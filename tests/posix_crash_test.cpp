@@ -198,20 +198,22 @@ TEST_CASE("a creator killed at any step leaves the name free", "[posix_crash]")
     const Run run = kill_at_every_step("create", "scoped", Setup::nothing, name_is_free);
     CHECK(run.steps.count(step::create_object_made) == 1);
     CHECK(run.steps.count(step::create_sized) == 1);
-    CHECK(run.deaths >= 5);
+    CHECK(run.steps.count(step::create_linked) == 1); // held by the dead: stale, reclaimed
+    CHECK(run.deaths >= 3);
 }
 
 TEST_CASE("a persistent creator killed at any step leaves nothing half-built", "[posix_crash]")
 {
     const Run run = kill_at_every_step("create", "persistent", Setup::nothing, absent_or_whole);
     CHECK(run.steps.count(step::create_object_made) == 1);
-    CHECK(run.deaths >= 4);
+    CHECK(run.steps.count(step::create_linked) == 1); // whole at the name
+    CHECK(run.deaths >= 3);
 }
 
 TEST_CASE("open_or_create killed at any step leaves the name free", "[posix_crash]")
 {
     const Run run = kill_at_every_step("open_or_create", "scoped", Setup::nothing, name_is_free);
-    CHECK(run.deaths >= 5);
+    CHECK(run.deaths >= 3);
 }
 
 TEST_CASE("an opener killed at any step leaves the holder's object intact", "[posix_crash]")
@@ -227,6 +229,7 @@ TEST_CASE("an opener killed at any step leaves the holder's object intact", "[po
 TEST_CASE("a last holder killed while closing leaves the name free", "[posix_crash]")
 {
     const Run run = kill_at_every_step("close", "scoped", Setup::nothing, name_is_free);
+    CHECK(run.steps.count(step::close_alone) == 1);
     CHECK(run.steps.count(step::close_unlinked) == 1);
     CHECK(run.steps.count(step::close_holder_released) == 1);
 }
@@ -234,8 +237,9 @@ TEST_CASE("a last holder killed while closing leaves the name free", "[posix_cra
 TEST_CASE("a holder killed while closing beside us leaves our object intact", "[posix_crash]")
 {
     const Run run = kill_at_every_step("close", "scoped", Setup::we_hold_it, ours_is_intact);
-    CHECK(run.steps.count(step::close_gate_taken) == 1);
-    CHECK(run.steps.count(step::close_unlinked) == 0); // we hold it: never unlinked
+    CHECK(run.steps.count(step::close_holder_released) == 1);
+    CHECK(run.steps.count(step::close_alone) == 0); // we hold it: never alone, never unlinked
+    CHECK(run.steps.count(step::close_unlinked) == 0);
 }
 
 TEST_CASE("a process killed while reclaiming a stale entry leaves the name free", "[posix_crash]")
@@ -243,7 +247,8 @@ TEST_CASE("a process killed while reclaiming a stale entry leaves the name free"
     const Run opener = kill_at_every_step("open", "scoped", Setup::stale_entry, name_is_free);
     CHECK(opener.steps.count(step::reclaim_unlinked) == 1);
     const Run creator = kill_at_every_step("create", "scoped", Setup::stale_entry, name_is_free);
-    CHECK(creator.steps.count(step::probe_gate_taken) == 1);
+    CHECK(creator.steps.count(step::reclaim_locked) == 1);
+    CHECK(creator.steps.count(step::reclaim_unlinked) == 1);
 }
 
 TEST_CASE("a NamedMutex creator killed at any step leaves the name free", "[posix_crash]")
@@ -261,23 +266,34 @@ TEST_CASE("a NamedMutex creator killed at any step leaves the name free", "[posi
     CHECK(run.steps.count(step::block_built) == 1);
 }
 
-TEST_CASE("an opener caught waiting on a killed NamedMutex creator times out, then frees the name",
+TEST_CASE("a NamedMutex its creator has not published is invisible, even persistent",
           "[posix_crash]")
 {
-    const std::string name = test::unique_name("unbuilt");
+    // Where the build step falls (the same for both lifetimes).
     const Run run = kill_at_every_step("create_mutex", "scoped", Setup::nothing, name_is_free);
     const auto at = std::find(run.in_order.begin(), run.in_order.end(), step::block_built);
     REQUIRE(at != run.in_order.end());
     const auto step = std::to_string(at - run.in_order.begin() + 1);
-    test::Child creator =
-        test::Child::role("die-at-step", {"create_mutex", "scoped", name, step, "pause"});
-    REQUIRE(creator.read_line() == "dying at block: built, not yet published");
-    std::error_code ec;
-    std::thread opener([&] { filemap::NamedMutex::open(name, ec); }); // waits for "ready"
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    creator.say("die");
-    CHECK(creator.wait() == killed);
-    opener.join();
-    CHECK(ec == std::errc::timed_out);
-    CHECK(filemap::NamedMutex::create(name).try_lock());
+    for (const std::string kind : {"scoped", "persistent"}) {
+        const std::string name = test::unique_name("unbuilt");
+        test::Child creator =
+            test::Child::role("die-at-step", {"create_mutex", kind, name, step, "pause"});
+        REQUIRE(creator.read_line() == "dying at block: built, not yet published");
+        // Built but not linked: nobody can reach it, nobody waits for it.
+        const auto start = std::chrono::steady_clock::now();
+        std::error_code ec;
+        filemap::NamedMutex::open(name, ec);
+        CHECK(ec == std::errc::no_such_file_or_directory);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+        auto ours = filemap::NamedMutex::open_or_create(name, lifetime(kind));
+        CHECK(ours.created());
+        creator.say("die");
+        CHECK(creator.wait() == killed);
+        CHECK(ours.try_lock());
+        CHECK_FALSE(ours.previous_owner_died());
+        ours.unlock();
+        if (kind == "persistent") {
+            CHECK(FileMapping::remove(name));
+        }
+    }
 }

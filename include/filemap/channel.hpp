@@ -134,6 +134,8 @@ public:
     bool is_open() const noexcept { return block_.is_open(); }
     /// The name as given; "" when closed.
     std::string_view name() const noexcept { return block_.name(); }
+    /// True if the call that made this channel created it (open_or_create says which).
+    bool created() const noexcept { return block_.created(); }
     /// Unmaps the channel; idempotent.
     void close() noexcept { block_.close(); }
 

@@ -72,6 +72,8 @@ public:
     bool is_open() const noexcept { return block_.is_open(); }
     /// The name as given; "" when closed.
     std::string_view name() const noexcept { return block_.name(); }
+    /// True if the call that made this mutex created it (open_or_create says which).
+    bool created() const noexcept { return block_.created(); }
     /// Lets go of the mutex object (not of a lock held: unlock first); idempotent.
     void close() noexcept { block_.close(); }
 

@@ -82,32 +82,29 @@ public:
         asked.options.access = Access::read_write;
         asked.size = request.disposition == Disposition::open ? 0 : bytes;
         Block block;
-        block.mapping_ = Mapping::named(asked, error);
-        if (error) {
-            return {};
-        }
-        if (block.mapping_.size() < sizeof(BlockHeader)) {
-            error.set(std::errc::invalid_argument,
-                      "the object is too small to be a " + std::string(kind.noun));
-            return {};
-        }
-        BlockHeader& header = block.header();
-        Wakeup built = Wakeup::attach(derived_name(request.name, "built"), error);
-        if (error) {
-            return {};
-        }
-        if (block.mapping_.created()) {
+        // Runs in the creator only, before the object can be reached by name
+        // where the system allows (POSIX); on Windows openers may already
+        // wait for the "ready" word it ends with.
+        const auto build_block = [&](Mapping& mapping, Error& failure) {
+            BlockHeader& header = header_of(mapping);
             header.magic = kind.magic;
             header.version = kind.version;
             header.size = kind.layout_size;
-            if (!build(block.layout(), block.attached_, error)) {
-                return {};
+            if (!build(layout_of(mapping), block.attached_, failure)) {
+                return false;
             }
             FILEMAP_STEP(block_built);
             std::atomic_ref<std::uint32_t>(header.state)
                 .store(ready_state, std::memory_order_release);
+            Wakeup built = Wakeup::attach(derived_name(request.name, "built"), failure);
             built.notify(header.built);
-        } else if (!await_ready(header, built, kind, error)) {
+            return !failure;
+        };
+        block.mapping_ = Mapping::named(asked, error, build_block);
+        if (error) {
+            return {};
+        }
+        if (!block.mapping_.created() && !check_opened(block.mapping_, request.name, kind, error)) {
             return {};
         }
         if (block.mapping_.size() < kind.least_size) {
@@ -123,6 +120,7 @@ public:
 
     bool is_open() const noexcept { return mapping_.is_open(); }
     std::string_view name() const noexcept { return mapping_.name(); }
+    bool created() const noexcept { return mapping_.created(); }
 
     /// The shared layout; throws bad_file_descriptor ("the <noun> is closed")
     /// for `operation` when the block is closed.
@@ -148,17 +146,36 @@ public:
     }
 
 private:
-    Layout& layout() noexcept { return *reinterpret_cast<Layout*>(mapping_.data()); }
-    BlockHeader& header() noexcept { return *reinterpret_cast<BlockHeader*>(mapping_.data()); }
-
-    /// An opener's wait (bounded) until the creator has built the block,
-    /// then the check that it is of the kind expected.
-    static bool await_ready(BlockHeader& header, Wakeup& built, const BlockKind& kind, Error& error)
+    Layout& layout() noexcept { return layout_of(mapping_); }
+    static Layout& layout_of(Mapping& mapping) noexcept
     {
+        return *reinterpret_cast<Layout*>(mapping.data());
+    }
+    static BlockHeader& header_of(Mapping& mapping) noexcept
+    {
+        return *reinterpret_cast<BlockHeader*>(mapping.data());
+    }
+
+    /// An opener's checks: big enough for a header, built (where objects do
+    /// not appear whole, after a bounded wait for the creator to finish),
+    /// and of the kind expected.
+    static bool check_opened(Mapping& mapping, std::string_view name, const BlockKind& kind,
+                             Error& error)
+    {
+        const std::string not_one = "the object is not a " + std::string(kind.noun);
+        if (mapping.size() < sizeof(BlockHeader)) {
+            error.set(std::errc::invalid_argument, not_one);
+            return false;
+        }
+        BlockHeader& header = header_of(mapping);
         std::atomic_ref<std::uint32_t> state(header.state);
         const std::uint32_t now = state.load(std::memory_order_acquire);
-        if (now != 0 && now != ready_state) {
-            error.set(std::errc::invalid_argument, "the object is not a " + std::string(kind.noun));
+        if (now != ready_state && (now != 0 || os::objects_appear_whole())) {
+            error.set(std::errc::invalid_argument, not_one);
+            return false;
+        }
+        Wakeup built = Wakeup::attach(derived_name(name, "built"), error);
+        if (error) {
             return false;
         }
         if (!built.wait(
@@ -168,7 +185,7 @@ private:
             return false;
         }
         if (header.magic != kind.magic) {
-            error.set(std::errc::invalid_argument, "the object is not a " + std::string(kind.noun));
+            error.set(std::errc::invalid_argument, not_one);
         } else if (header.version != kind.version || header.size != kind.layout_size) {
             error.set(std::errc::invalid_argument,
                       "the " + std::string(kind.noun) + " has another layout version");

@@ -114,8 +114,11 @@ public:
 
     // ---- making one ----------------------------------------------------------
 
-    /// A named object, created or opened as `request` says, mapped whole.
-    static Mapping named(const NamedRequest& request, Error& error)
+    /// A named object, created or opened as `request` says, mapped whole. A
+    /// new object is built by `build(Mapping&, Error&)` before anyone can
+    /// reach it by name where the system allows (see os::publish_named).
+    template <class Build = bool (*)(Mapping&, Error&)>
+    static Mapping named(const NamedRequest& request, Error& error, Build build = nothing_to_build)
     {
         const Options& options = request.options;
         const Name name = parse_name(request.name, error);
@@ -124,28 +127,26 @@ public:
              !check_new(request.size, options, error))) {
             return {};
         }
-        bool created = false;
-        os::Handle handle = find_or_make(request, name, created, error);
-        if (error) {
-            return {};
+        // open_or_create opens first (an existing object costs no allocation),
+        // and tries again while the name changes hands between its two steps.
+        for (int round = 0; round < max_open_or_create_rounds; ++round) {
+            if (request.disposition != Disposition::create) {
+                Mapping opened = open_named(request, name, error);
+                if (!error || error.code() != std::errc::no_such_file_or_directory ||
+                    request.disposition == Disposition::open) {
+                    return opened;
+                }
+                error.clear();
+            }
+            Mapping made = create_named(request, name, build, error);
+            if (!error || error.code() != std::errc::file_exists ||
+                request.disposition == Disposition::create) {
+                return made;
+            }
+            error.clear(); // created meanwhile by another process: open it
         }
-        std::size_t size = request.size;
-        if (!created) {
-            size = existing_size(handle, error);
-            if (!error && size < request.size) {
-                error.set(std::errc::result_out_of_range, "the object is " + std::to_string(size) +
-                                                              " bytes, asked for " +
-                                                              std::to_string(request.size));
-            }
-            if (!error && request.disposition == Disposition::open_or_create) {
-                os::check_adoptable(handle, error);
-            }
-            if (error) {
-                return {};
-            }
-        }
-        const MapRequest whole{0, size, options.access, options.prefault, options.huge_pages};
-        return map(handle, whole, std::string(request.name), created, error);
+        error.set(std::errc::resource_unavailable_try_again, "the name kept changing hands");
+        return {};
     }
 
     /// Unnamed zeroed memory, to share with child processes by inheritance.
@@ -345,40 +346,49 @@ private:
         return check_enum(options.lifetime, "lifetime", error);
     }
 
-    static NewObject new_object(const NamedRequest& request)
+    static bool nothing_to_build(Mapping&, Error&) { return true; }
+
+    /// create: a new object, mapped, built by `build`, then published.
+    template <class Build>
+    static Mapping create_named(const NamedRequest& request, const Name& name, Build& build,
+                                Error& error)
     {
-        return {request.size, request.options.lifetime, request.options.permissions,
-                request.options.reserve};
+        const Options& options = request.options;
+        const NewObject object{request.size, options.lifetime, options.permissions,
+                               options.reserve};
+        os::Handle handle = os::create_named(name, object, error);
+        if (error) {
+            return {};
+        }
+        const MapRequest whole{0, request.size, options.access, options.prefault,
+                               options.huge_pages};
+        Mapping mapping = map(handle, whole, std::string(request.name), true, error);
+        if (!error && build(mapping, error)) {
+            os::publish_named(mapping.handle_, name, error);
+        }
+        return error ? Mapping{} : std::move(mapping);
     }
 
-    /// Creates, opens, or (open_or_create) whichever the name allows, trying
-    /// again while the name changes hands between the two.
-    static os::Handle find_or_make(const NamedRequest& request, const Name& name, bool& created,
-                                   Error& error)
+    /// open: the existing object, whole, if it is big enough (and, for
+    /// open_or_create, ours to adopt).
+    static Mapping open_named(const NamedRequest& request, const Name& name, Error& error)
     {
-        const Access access = request.options.access;
-        switch (request.disposition) {
-        case Disposition::create:
-            created = true;
-            return os::create_named(name, new_object(request), error);
-        case Disposition::open: return os::open_named(name, access, error);
-        case Disposition::open_or_create: break;
+        os::Handle handle = os::open_named(name, request.options.access, error);
+        const std::size_t size = error ? 0 : existing_size(handle, error);
+        if (!error && size < request.size) {
+            error.set(std::errc::result_out_of_range, "the object is " + std::to_string(size) +
+                                                          " bytes, asked for " +
+                                                          std::to_string(request.size));
         }
-        for (int round = 0; round < max_open_or_create_rounds; ++round) {
-            os::Handle handle = os::create_named(name, new_object(request), error);
-            if (error.code() != std::errc::file_exists) {
-                created = !error;
-                return handle;
-            }
-            error.clear();
-            handle = os::open_named(name, access, error);
-            if (error.code() != std::errc::no_such_file_or_directory) {
-                return handle;
-            }
-            error.clear(); // its last holder closed it meanwhile: create it again
+        if (!error && request.disposition == Disposition::open_or_create) {
+            os::check_adoptable(handle, error);
         }
-        error.set(std::errc::resource_unavailable_try_again, "the name kept changing hands");
-        return {};
+        if (error) {
+            return {};
+        }
+        const Options& options = request.options;
+        const MapRequest whole{0, size, options.access, options.prefault, options.huge_pages};
+        return map(handle, whole, std::string(request.name), false, error);
     }
 
     static std::size_t existing_size(const os::Handle& handle, Error& error)

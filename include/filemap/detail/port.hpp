@@ -62,14 +62,25 @@ class Handle;
 
 // ---- named objects (1 system call on Windows; a protocol on POSIX) --------
 
-/// Creates the object `name` exactly as `object` says. file_exists if the
-/// name is taken by a live object; on POSIX a stale scoped one is reclaimed.
+/// Creates an object for `name` exactly as `object` says, for the caller to
+/// build and then publish(). Where the system allows (POSIX), nobody can
+/// reach it by the name until then; on Windows the name is taken at once
+/// and a live object there is file_exists here.
 Handle create_named(const Name& name, const NewObject& object, Error& error);
+/// Makes the object create_named() returned reachable by `name`, fully
+/// built. file_exists if a live object has the name; on POSIX a stale scoped
+/// one is reclaimed, and one only its other owner may remove is
+/// permission_denied. Nothing to do where creating already named it.
+void publish_named(Handle& handle, const Name& name, Error& error);
+/// Whether every named object appears whole (publish_named links a built
+/// object): then an opener never waits for a creator still building.
+bool objects_appear_whole() noexcept;
 /// Opens the existing object `name`; never creates. no_such_file_or_directory
 /// if there is none.
 Handle open_named(const Name& name, Access access, Error& error);
 /// Whether an object that open_or_create found may be handed out as if it
-/// had created it: refuses a squatter's object (permission_denied).
+/// had created it: another user's object is permission_denied, whatever
+/// its mode (a squatter owns its object and may change the mode at will).
 void check_adoptable(const Handle& handle, Error& error);
 /// Removes the name; false if there was none. not_supported where names
 /// cannot outlive their handles.

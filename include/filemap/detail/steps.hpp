@@ -10,24 +10,21 @@
 
 namespace filemap::detail::step {
 
-// Creating a named object (POSIX naming protocol).
+// Creating a named object (POSIX naming protocol): made unnamed, sized, linked.
 inline constexpr const char* create_object_made = "create: object made";
-inline constexpr const char* create_gate_taken = "create: gate taken";
-inline constexpr const char* create_holder_taken = "create: holder taken";
 inline constexpr const char* create_sized = "create: sized";
-inline constexpr const char* create_built = "create: built";
+inline constexpr const char* create_linked = "create: linked";
 // Opening one.
 inline constexpr const char* open_object_opened = "open: object opened";
-inline constexpr const char* open_gate_taken = "open: gate taken";
 inline constexpr const char* open_holder_taken = "open: holder taken";
 // Closing one.
-inline constexpr const char* close_gate_taken = "close: gate taken";
+inline constexpr const char* close_alone = "close: alone";
 inline constexpr const char* close_unlinked = "close: unlinked";
 inline constexpr const char* close_holder_released = "close: holder released";
 // Finding and reclaiming a stale one.
-inline constexpr const char* probe_gate_taken = "probe: gate taken";
+inline constexpr const char* reclaim_locked = "reclaim: stale object locked";
 inline constexpr const char* reclaim_unlinked = "reclaim: stale object unlinked";
-// Building a NamedMutex or Channel block.
+// Building a NamedMutex or Channel block, before it is published.
 inline constexpr const char* block_built = "block: built, not yet published";
 
 } // namespace filemap::detail::step

@@ -59,6 +59,8 @@ public:
     explicit operator bool() const noexcept { return static_cast<bool>(fd_); }
     /// The name this handle keeps alive, and the process that holds it.
     const posix::Holder& holder() const noexcept { return holder_; }
+    /// The same, for the naming protocol to complete when it publishes.
+    posix::Holder& holder() noexcept { return holder_; }
     /// Gives up the descriptor, unclosed, and any hold on a name.
     int release() noexcept
     {
@@ -84,11 +86,21 @@ namespace filemap::detail {
 
 // ---- named objects -----------------------------------------------------------
 
-inline os::Handle os::create_named(const Name& name, const NewObject& object, Error& error)
+inline os::Handle os::create_named(const Name&, const NewObject& object, Error& error)
 {
     posix::Holder holder;
-    posix::Descriptor fd = posix::create_object(posix::posix_name(name), object, holder, error);
+    posix::Descriptor fd = posix::create_unlinked(object, holder, error);
     return error ? Handle{} : Handle(fd.release(), std::move(holder));
+}
+
+inline void os::publish_named(Handle& handle, const Name& name, Error& error)
+{
+    posix::publish(handle.native(), posix::posix_name(name), handle.holder(), error);
+}
+
+inline bool os::objects_appear_whole() noexcept
+{
+    return true;
 }
 
 inline os::Handle os::open_named(const Name& name, Access access, Error& error)
@@ -98,15 +110,15 @@ inline os::Handle os::open_named(const Name& name, Access access, Error& error)
     return error ? Handle{} : Handle(fd.release(), std::move(holder));
 }
 
-/// A squatter's object: another user made the name in world-writable
-/// /dev/shm and lets others in, to read what we would write.
+/// Only our own objects: another user's (a squatter in world-writable
+/// /dev/shm) could read what we write, or change its mode to, whatever we saw.
 inline void os::check_adoptable(const Handle& handle, Error& error)
 {
     struct stat st {};
-    if (posix::stat_of(handle.native(), st, error) && st.st_uid != ::geteuid() &&
-        (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        error.set(std::errc::permission_denied,
-                  "the object belongs to another user and lets others in");
+    if (posix::stat_of(handle.native(), st, error) && st.st_uid != ::geteuid()) {
+        error.set(std::errc::permission_denied, "the object belongs to another user (uid " +
+                                                    std::to_string(st.st_uid) +
+                                                    "); open() it to share it on purpose");
     }
 }
 
@@ -148,8 +160,9 @@ inline void os::check_mappable(const Handle& handle, Error& error)
 
 inline os::Handle os::open_file(const std::filesystem::path& path, Access access, Error& error)
 {
+    // O_NONBLOCK: a FIFO at the path must not block us (it is refused below).
     Handle handle(posix::retry_eintr(
-        [&] { return ::open(path.c_str(), posix::open_flags(access) | O_CLOEXEC); }));
+        [&] { return ::open(path.c_str(), posix::open_flags(access) | O_NONBLOCK | O_CLOEXEC); }));
     if (!handle) {
         error.set_errno(errno);
         return {};
@@ -200,8 +213,12 @@ inline os::Handle os::duplicate(const Handle& handle, Error& error)
     posix::Descriptor fd(
         posix::retry_eintr([&] { return ::open(self.c_str(), flags | O_CLOEXEC); }));
     posix::Holder holder;
-    if (!fd || !posix::take_hold(fd.get(), os_name, holder)) {
-        error.set_errno(errno, "reopening the object");
+    struct stat st {};
+    if (!fd || !posix::stat_of(fd.get(), st, error) ||
+        !posix::take_hold(fd.get(), flags, os_name, st, holder)) {
+        if (!error) {
+            error.set_errno(errno, "reopening the object");
+        }
         return {};
     }
     return Handle(fd.release(), std::move(holder));

@@ -1,10 +1,12 @@
-// filemap/detail/posix/scoped_name.hpp - the POSIX naming protocol: Windows lifetimes on shm_open.
+// filemap/detail/posix/scoped_name.hpp - the POSIX naming protocol: objects that appear whole,
+// and Windows lifetimes on shm_open.
 //
 // POSIX names live until shm_unlink; Windows names die with their last
 // handle. This file gives named objects the Windows behaviour (the scoped
-// lifetime), crash-safe, and makes the creation of persistent objects just as
-// crash-safe. It is the only code that creates, opens, reclaims or unlinks a
-// named object on POSIX; the reasoning is below, next to the code it explains.
+// lifetime), crash-safe, and makes every named object - scoped or
+// persistent, a FileMapping or the block of a NamedMutex or Channel - appear
+// at its name fully built or not at all. It is the only code that creates,
+// opens, reclaims or unlinks a named object on POSIX.
 #pragma once
 
 #include <filemap/detail/port.hpp>
@@ -12,10 +14,13 @@
 #include <filemap/detail/steps.hpp>
 #include <filemap/error.hpp>
 
-#include <gsl/util>
-
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <string>
 
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -24,59 +29,85 @@
 namespace filemap::detail::posix {
 
 /* ---------------------------------------------------------------------------
- * filemap gives the Windows behaviour with two kernel-released locks on the
- * object itself, so a holder killed by SIGKILL releases them as it dies:
+ * Who is untrusted here (DESIGN.md, "The shared boundary"): any local user
+ * may put anything at any free name in /dev/shm (a FIFO, a directory, a
+ * symlink, an object of its own whose mode it changes at will), take any
+ * lock its access allows, and any process may die between any two calls.
  *
- *  - marker: scoped objects carry the sticky bit (S_ISVTX) from birth. An
- *    object without it (persistent, or made by Python, Boost, a shell) is
- *    never unlinked by a close or judged stale.
- *  - gate:   flock(LOCK_EX) on the object, held around create's
- *    initialisation, open's liveness check and close's last-holder check, so
- *    those three never interleave. flock works on read-only descriptors.
- *  - holder: every scoped handle holds an OFD read lock on byte 0. Under the
- *    gate, "does anyone else hold it?" is F_OFD_GETLK asking for a write lock:
- *    one's own read lock never conflicts, so no upgrade is needed.
+ * Creation is atomic. A new object is made unnamed (O_TMPFILE in /dev/shm),
+ * sized, given its exact mode and, if scoped, its holder lock; a
+ * NamedMutex or Channel block is built in it; only then is it linked to its
+ * name (linkat through /proc/self/fd, which fails if the name is taken). So
+ * no process ever sees a half-built object, and a creator that dies leaves
+ * nothing at the name, scoped or persistent. Where O_TMPFILE or /proc is
+ * missing, the object is built under a private temporary name and renamed
+ * into place with RENAME_NOREPLACE: just as atomic, but a creator killed
+ * mid-way leaves a "/dev/shm/.filemap-*" entry behind.
  *
- * Under the gate, st_nlink > 0 proves the name still refers to the object we
- * locked: every unlink of a scoped object by filemap happens under its gate.
- * An object whose holders all died is "stale": the next create or open
- * unlinks it and treats the name as absent. A creator's object is not stale
- * while it initialises (it holds the gate); if an opener got the gate first
- * and unlinked the still empty object, the creator sees st_nlink == 0 and
- * starts over, so nobody ever maps a half-built (size 0) object.
+ * Scoped lifetime: scoped objects carry the sticky bit (S_ISVTX) from birth;
+ * objects without it (persistent, or made by Python, Boost, a shell) are
+ * never unlinked by a close or judged stale. Every scoped handle holds an
+ * OFD read lock on byte 0, which the kernel drops when its process dies.
+ *  - "Am I the last holder?" is the atomic upgrade of one's own read lock to
+ *    a write lock (F_OFD_SETLK): it fails while any other descriptor holds a
+ *    read lock. A write lock needs a descriptor open for writing, so a user
+ *    who can only read can never hold one against us (flock, which v1 used
+ *    as a gate, any reader could take exclusively, wedging every close).
+ *  - close: upgrade; if alone, unlink the name only if it still refers to our
+ *    object (same device and inode: the entry may have been renamed and the
+ *    name reused); release. If not alone, just release. A holder that cannot
+ *    write cannot decide, and leaves a name it may have been last to hold for
+ *    the next create or open to reclaim. close never waits.
+ *  - open: read lock (failing only while a closer or reclaimer holds the
+ *    write lock for a few system calls: retried for at most `decide_wait`,
+ *    then timed_out); then st_nlink == 0 means a closer just unlinked it:
+ *    start over; then, if the upgrade succeeds, nobody else holds it: it is
+ *    stale, so unlink it (same-inode check) and report the name absent.
+ *  - create, when the name is taken: the same staleness test on the existing
+ *    object, opened with whatever access the caller has (read-write,
+ *    write-only, or - for an owner who gave itself no access - after
+ *    restoring owner access to its own stale object); a stale object is
+ *    unlinked and the link tried again, a live one is file_exists, and one
+ *    only its (other) owner may remove is permission_denied.
  *
- * Persistent objects have no holders, but their creation must be just as
- * crash-safe: a creator killed before ftruncate would leave an empty object
- * that blocks the name forever. So a persistent object is born with the
- * setgid bit (S_ISGID, "unbuilt") and its creator holds the gate until the
- * final fchmod clears it. An opener that finds an unbuilt empty object waits
- * on the gate: either the creator finishes, or it died and the object is
- * stale. Objects made by other programs never carry that bit.
- *
- * Pitfalls this code avoids: a mapping keeps the open file description alive,
- * so locks are released explicitly rather than by close(); a forked child
- * shares the description (and its locks), so a holder remembers its process
- * and does not run the protocol from a fork; root ignores permission bits, so
- * exclusion never relies on them; in sticky /dev/shm only the owner can
- * unlink, so another user's last close leaves the name for the next
- * create/open to reclaim.
+ * Pitfalls this code avoids: a mapping keeps the open file description
+ * alive, so locks are released explicitly rather than by close(); a forked
+ * child shares the description (and its locks), so a holder remembers its
+ * process and does not run the protocol from a fork; root ignores permission
+ * bits, so exclusion never relies on them.
  * ------------------------------------------------------------------------ */
 
-/// What a scoped handle keeps alive: the shm name, and the process that took
-/// the hold (a forked copy must not run the close protocol as its parent).
+/// What a scoped handle keeps alive: the shm name, which object it is (so a
+/// reused name is never unlinked), whether its descriptor may take a write
+/// lock, and the process that took the hold (a forked copy must not run the
+/// close protocol).
 struct Holder {
-    std::string os_name; ///< empty: this handle holds no name
+    std::string os_name; ///< empty: this handle holds no name (yet)
+    dev_t device = 0;
+    ino_t inode = 0;
+    bool writable = false; ///< the descriptor is open for writing
     pid_t process = 0;
+    std::string temporary; ///< without O_TMPFILE: the private name until published
 };
 
-/// A bounded number of rounds for create/open races; each round only repeats
-/// when another process changed the name in between, so it is never reached
-/// in practice and exists so that no loop can spin for ever.
+/// A bounded number of rounds for races with other processes; each round
+/// repeats only after another process changed the name, so it is never
+/// reached in practice and exists so that no loop can spin for ever.
 inline constexpr int max_rounds = 1000;
+
+/// How long an opener waits for a closer or reclaimer that holds an
+/// object's write lock (a few system calls, or a hostile peer with write
+/// access that keeps it): the documented bound.
+inline constexpr std::chrono::milliseconds decide_wait{100};
 
 inline std::string posix_name(const Name& name)
 {
     return "/" + std::string(name.base);
+}
+
+inline std::string shm_path(const std::string& os_name)
+{
+    return "/dev/shm" + os_name;
 }
 
 inline bool is_scoped(const struct stat& st) noexcept
@@ -84,155 +115,286 @@ inline bool is_scoped(const struct stat& st) noexcept
     return (st.st_mode & S_ISVTX) != 0;
 }
 
-/// A persistent object whose creator has not finished: born with S_ISGID,
-/// which the creator's final fchmod clears, and still empty.
-inline bool is_unbuilt(const struct stat& st) noexcept
+inline bool is_writable(int flags) noexcept
 {
-    return !is_scoped(st) && (st.st_mode & S_ISGID) != 0 && st.st_size == 0;
+    return (flags & O_ACCMODE) != O_RDONLY;
 }
 
-/// Whether the object's state is only read under its gate.
-inline bool needs_gate(const struct stat& st) noexcept
+/// shm_open that never blocks (a FIFO at the name) and refuses what is not
+/// a regular file (glibc's shm_open already refuses to follow a symlink).
+inline Descriptor open_existing(const std::string& os_name, int flags, struct stat& st,
+                                Error& error)
 {
-    return is_scoped(st) || is_unbuilt(st);
+    Descriptor fd(::shm_open(os_name.c_str(), flags | O_NONBLOCK | O_CLOEXEC, 0));
+    if (!fd) {
+        if (errno == ELOOP || errno == EISDIR || errno == ENXIO) {
+            error.set(std::errc::invalid_argument,
+                      errno == ELOOP    ? "not a shared memory object (a symbolic link)"
+                      : errno == EISDIR ? "not a shared memory object (a directory)"
+                                        : "not a shared memory object");
+        } else {
+            error.set_errno(errno);
+        }
+        return {};
+    }
+    if (!stat_of(fd.get(), st, error)) {
+        return {};
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error.set(std::errc::invalid_argument, "not a shared memory object");
+        return {};
+    }
+    return fd;
+}
+
+/// Takes an OFD lock of `type`, retrying for at most decide_wait while
+/// another descriptor holds a conflicting one.
+inline bool lock_within_bound(int fd, short type)
+{
+    const auto until = std::chrono::steady_clock::now() + decide_wait;
+    while (!set_byte_lock(fd, type)) {
+        if ((errno != EAGAIN && errno != EACCES) || std::chrono::steady_clock::now() >= until) {
+            return false;
+        }
+        ::sched_yield();
+    }
+    return true;
+}
+
+/// Unlinks `os_name` only if it still names the object (`device`, `inode`):
+/// 0 once unlinked, ENOENT if the name is gone or names another object, or
+/// why the unlink failed (EPERM: another user's, in sticky /dev/shm).
+inline int unlink_if_ours(const std::string& os_name, dev_t device, ino_t inode) noexcept
+{
+    struct stat named {};
+    if (::fstatat(AT_FDCWD, shm_path(os_name).c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+        named.st_dev != device || named.st_ino != inode) {
+        return ENOENT;
+    }
+    return ::shm_unlink(os_name.c_str()) == 0 ? 0 : errno;
+}
+
+/// Tries to become the only holder, without waiting: the upgrade of `fd`'s
+/// read lock to a write lock. A read-only descriptor cannot take a write
+/// lock, so the object is opened again for writing where our permissions
+/// allow (`reopened`), `fd`'s read lock given up and the write lock taken
+/// there: no holder is ever missed, since any other one's read lock still
+/// makes it fail. Returns the descriptor holding the write lock, or -1 (not
+/// alone, or not allowed to write: then `fd` may have lost its read lock).
+inline int become_alone(int fd, bool writable, Descriptor& reopened) noexcept
+{
+    if (writable) {
+        return set_byte_lock(fd, F_WRLCK) ? fd : -1;
+    }
+    if (byte_locked_by_others(fd)) {
+        return -1; // a look first: reopening costs two system calls
+    }
+    const std::string self = "/proc/self/fd/" + std::to_string(fd);
+    reopened = Descriptor(::open(self.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (!reopened) {
+        return -1;
+    }
+    set_byte_lock(fd, F_UNLCK);
+    return set_byte_lock(reopened.get(), F_WRLCK) ? reopened.get() : -1;
 }
 
 /// Takes the holder lock: from now on `fd` keeps `os_name` alive.
-inline bool take_hold(int fd, const std::string& os_name, Holder& holder)
+inline bool take_hold(int fd, int flags, const std::string& os_name, const struct stat& st,
+                      Holder& holder)
 {
-    if (!set_byte_lock(fd, F_RDLCK)) {
+    if (!lock_within_bound(fd, F_RDLCK)) {
         return false;
     }
-    holder = {os_name, ::getpid()};
+    holder = {os_name, st.st_dev, st.st_ino, is_writable(flags), ::getpid(), {}};
     return true;
 }
 
 /// The close protocol: the last holder of a scoped name removes it. Unmap
-/// every view of `fd` first (a mapping would keep the locks alive).
+/// every view of `fd` first (a mapping would keep the locks alive). Never waits.
 inline void release_hold(int fd, Holder& holder) noexcept
 {
     // A copy inherited through fork() shares our locks: only the process
     // that took them runs the protocol, or a child's exit would unlink a
     // name its parent still holds.
-    if (!holder.os_name.empty() && holder.process == ::getpid() && lock_exclusive(fd)) {
-        FILEMAP_STEP(close_gate_taken);
-        struct stat st {};
-        if (::fstat(fd, &st) == 0 && st.st_nlink > 0 && !byte_locked_by_others(fd)) {
-            ::shm_unlink(holder.os_name.c_str()); // may fail for another user's: reclaimed later
+    if (!holder.os_name.empty() && holder.process == ::getpid()) {
+        Descriptor reopened;
+        if (const int alone = become_alone(fd, holder.writable, reopened); alone >= 0) {
+            FILEMAP_STEP(close_alone);
+            unlink_if_ours(holder.os_name, holder.device, holder.inode);
             FILEMAP_STEP(close_unlinked);
+            set_byte_lock(alone, F_UNLCK);
         }
         set_byte_lock(fd, F_UNLCK);
         FILEMAP_STEP(close_holder_released);
-        unlock_exclusive(fd);
+    }
+    if (!holder.temporary.empty() && holder.process == ::getpid()) {
+        ::shm_unlink(holder.temporary.c_str()); // built, never published
     }
     holder = {};
 }
 
-enum class Probe { absent, live, busy };
+/// Whether O_TMPFILE and /proc/self/fd work here; learned at the first create.
+inline std::atomic<int> unnamed_creation{-1};
 
-/// Under the gate: is the object behind `fd` still linked and in use? A
-/// scoped object with no holder, or an unbuilt one whose creator died, is
-/// stale, and is unlinked here (best effort).
-inline Probe check_under_gate(int fd, const std::string& os_name, struct stat& st)
-{
-    if (::fstat(fd, &st) != 0 || st.st_nlink == 0) {
-        return Probe::absent;
-    }
-    if (is_scoped(st) ? byte_locked_by_others(fd) : !is_unbuilt(st)) {
-        return Probe::live;
-    }
-    if (::shm_unlink(os_name.c_str()) != 0 && errno != ENOENT) {
-        return Probe::busy; // stale, but another user's: we cannot reclaim it
-    }
-    FILEMAP_STEP(reclaim_unlinked);
-    return Probe::absent;
-}
-
-/// What a create finds behind an existing name: live, absent (removed or
-/// reclaimed in the meantime), or busy (stale but not ours to reclaim).
-inline Probe probe_existing(const std::string& os_name)
-{
-    const Descriptor probe(::shm_open(os_name.c_str(), O_RDONLY | O_CLOEXEC, 0));
-    if (!probe) {
-        return errno == ENOENT ? Probe::absent : Probe::live;
-    }
-    struct stat st {};
-    if (::fstat(probe.get(), &st) != 0 || !needs_gate(st) || !lock_exclusive(probe.get())) {
-        return Probe::live;
-    }
-    FILEMAP_STEP(probe_gate_taken);
-    const Probe found = check_under_gate(probe.get(), os_name, st);
-    unlock_exclusive(probe.get());
-    return found;
-}
-
-/// Creates the object; file_exists if a live object has the name. A scoped
-/// object comes back held (`holder` set).
-inline Descriptor create_object(const std::string& os_name, const NewObject& object, Holder& holder,
-                                Error& error)
+/// A new, unnamed object (or, without O_TMPFILE, one under a private
+/// temporary name, recorded in `holder`): sized, with exactly its mode and,
+/// if scoped, held.
+inline Descriptor create_unlinked(const NewObject& object, Holder& holder, Error& error)
 {
     const bool scoped = object.lifetime == Lifetime::scoped;
     const mode_t mode = mode_of(object.permissions) | (scoped ? S_ISVTX : 0);
-    const mode_t unbuilt = scoped ? mode : mode | S_ISGID;
-    for (int round = 0; round < max_rounds; ++round) {
-        Descriptor fd(::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, unbuilt));
-        if (!fd) {
-            if (errno != EEXIST) {
+    Descriptor fd;
+    if (unnamed_creation.load(std::memory_order_relaxed) != 0) {
+        fd = Descriptor(::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, mode));
+        const bool works =
+            fd || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL && errno != ENOENT);
+        if (!works || unnamed_creation.load(std::memory_order_relaxed) < 0) {
+            unnamed_creation.store(works && ::access("/proc/self/fd", X_OK) == 0 ? 1 : 0,
+                                   std::memory_order_relaxed);
+        }
+        if (!fd && works) {
+            error.set_errno(errno);
+            return {};
+        }
+        if (unnamed_creation.load(std::memory_order_relaxed) == 0) {
+            fd.close(); // no /proc to link it through
+        }
+    }
+    holder.process = ::getpid();
+    if (!fd) {
+        static std::atomic<unsigned> counter{0};
+        for (int round = 0; !fd && round < max_rounds; ++round) {
+            holder.temporary = "/.filemap-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(counter.fetch_add(1));
+            fd = Descriptor(
+                ::shm_open(holder.temporary.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+            if (!fd && errno != EEXIST) {
                 error.set_errno(errno);
+                holder = {};
                 return {};
             }
-            const Probe found = probe_existing(os_name);
-            if (found == Probe::absent) {
-                continue;
-            }
-            if (found == Probe::busy) {
-                error.set(std::errc::permission_denied,
-                          "a stale object of another user holds the name; only its owner can "
-                          "remove it");
-            } else {
-                error.set(std::errc::file_exists);
-            }
-            return {};
         }
-        FILEMAP_STEP(create_object_made);
-        if (!lock_exclusive(fd.get())) {
-            error.set_errno(errno, "flock");
-            ::shm_unlink(os_name.c_str());
-            return {};
-        }
-        auto ungate = gsl::finally([gated = fd.get()] { unlock_exclusive(gated); });
-        struct stat st {};
-        if (::fstat(fd.get(), &st) == 0 && st.st_nlink == 0) {
-            continue; // an opener judged it stale before we locked: start over
-        }
-        FILEMAP_STEP(create_gate_taken);
-        // Until the name is ours to keep, a failure removes what we made.
-        auto undo = gsl::finally([&] {
-            if (error) {
-                ::shm_unlink(os_name.c_str());
-                holder = {};
-            }
-        });
-        if (scoped && !take_hold(fd.get(), os_name, holder)) {
-            error.set_errno(errno, "taking the holder lock");
-            return {};
-        }
-        FILEMAP_STEP(create_holder_taken);
-        if (!resize(fd.get(), object.size, object.reserve, error)) {
-            return {};
-        }
-        FILEMAP_STEP(create_sized);
-        // Exactly the asked mode (shm_open's was narrowed by the umask); for
-        // a persistent object this also clears the unbuilt mark.
-        if (::fchmod(fd.get(), mode) != 0) {
+    }
+    FILEMAP_STEP(create_object_made);
+    // Exactly the mode asked for: open() narrowed it by the umask, which
+    // only the fstat we need anyway can tell (a process may change it).
+    struct stat st {};
+    if (!resize(fd.get(), object.size, object.reserve, error) || !stat_of(fd.get(), st, error) ||
+        ((st.st_mode & 07777) != mode && ::fchmod(fd.get(), mode) != 0)) {
+        if (!error) {
             error.set_errno(errno, "fchmod");
-            return {};
         }
-        FILEMAP_STEP(create_built);
+        release_hold(fd.get(), holder);
+        return {};
+    }
+    FILEMAP_STEP(create_sized);
+    if (scoped && !set_byte_lock(fd.get(), F_RDLCK)) {
+        error.set_errno(errno, "taking the holder lock");
+        release_hold(fd.get(), holder);
+        return {};
+    }
+    holder.device = st.st_dev;
+    holder.inode = st.st_ino;
+    holder.writable = true;
+    holder.process = scoped ? holder.process : 0; // a persistent object is held by nobody
+    return fd;
+}
+
+enum class Found { absent, live, not_ours };
+
+/// Opens the object at `os_name` to test it, with write access where the
+/// caller has it (only a writable descriptor can decide that it is stale).
+/// An owner who gave itself less than read-write on its own scoped object
+/// gets it back for the open, and the mode is restored at once.
+inline Descriptor open_to_test(const std::string& os_name, struct stat& st, Error& error)
+{
+    Descriptor fd = open_existing(os_name, O_RDWR, st, error);
+    if (fd || error.code() != std::errc::permission_denied) {
         return fd;
     }
+    struct stat named {};
+    const std::string path = shm_path(os_name);
+    if (::fstatat(AT_FDCWD, path.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(named.st_mode) && is_scoped(named) && named.st_uid == ::geteuid() &&
+        ::fchmodat(AT_FDCWD, path.c_str(), (named.st_mode & 07777) | S_IRUSR | S_IWUSR, 0) == 0) {
+        error.clear();
+        fd = open_existing(os_name, O_RDWR, st, error);
+        if (fd) {
+            ::fchmod(fd.get(), named.st_mode & 07777);
+        }
+        return fd;
+    }
+    error.clear();
+    return open_existing(os_name, O_RDONLY, st, error);
+}
+
+/// What create finds at a taken name: absent (removed or reclaimed as
+/// stale meanwhile: link again), live, or stale but another user's.
+inline Found test_existing(const std::string& os_name)
+{
+    struct stat st {};
+    Error error;
+    const Descriptor fd = open_to_test(os_name, st, error);
+    if (!fd) {
+        return error.code() == std::errc::no_such_file_or_directory ? Found::absent : Found::live;
+    }
+    if (!is_scoped(st)) {
+        return Found::live;
+    }
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    if (!is_writable(flags)) {
+        return byte_locked_by_others(fd.get()) ? Found::live : Found::not_ours;
+    }
+    if (!lock_within_bound(fd.get(), F_WRLCK)) {
+        return Found::live; // held (or a peer keeps its write lock: treat as live)
+    }
+    FILEMAP_STEP(reclaim_locked);
+    const int why = unlink_if_ours(os_name, st.st_dev, st.st_ino);
+    set_byte_lock(fd.get(), F_UNLCK);
+    if (why == EPERM || why == EACCES) {
+        return Found::not_ours; // stale, but only its owner may remove it
+    }
+    FILEMAP_STEP(reclaim_unlinked);
+    return Found::absent;
+}
+
+/// Links the built object behind `fd` to `os_name`; file_exists if a live
+/// object has the name, permission_denied if a stale one that only its
+/// owner may remove has it. A stale one is reclaimed and the link retried.
+inline void publish(int fd, const std::string& os_name, Holder& holder, Error& error)
+{
+    const std::string temporary = holder.temporary;
+    const std::string target = shm_path(os_name);
+    const std::string source =
+        temporary.empty() ? "/proc/self/fd/" + std::to_string(fd) : shm_path(temporary);
+    for (int round = 0; round < max_rounds; ++round) {
+        const int linked =
+            temporary.empty()
+                ? ::linkat(AT_FDCWD, source.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW)
+                : ::renameat2(AT_FDCWD, source.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE);
+        if (linked == 0) {
+            FILEMAP_STEP(create_linked);
+            holder.temporary.clear();
+            if (holder.process != 0) {
+                holder.os_name = os_name; // scoped: from now on our close may end the name
+            }
+            return;
+        }
+        if (errno != EEXIST) {
+            error.set_errno(errno, "linking the object to its name");
+            return;
+        }
+        switch (test_existing(os_name)) {
+        case Found::absent: continue;
+        case Found::live: error.set(std::errc::file_exists); return;
+        case Found::not_ours:
+            error.set(std::errc::permission_denied,
+                      "a stale object of another user holds the name; only its owner can "
+                      "remove it");
+            return;
+        }
+    }
     error.set(std::errc::resource_unavailable_try_again, "the name kept changing hands");
-    return {};
 }
 
 /// Opens the existing object; never creates. A scoped object comes back
@@ -240,47 +402,56 @@ inline Descriptor create_object(const std::string& os_name, const NewObject& obj
 inline Descriptor open_object(const std::string& os_name, Access access, Holder& holder,
                               Error& error)
 {
+    const int flags = access == Access::read_write ? O_RDWR : O_RDONLY;
     for (int round = 0; round < max_rounds; ++round) {
-        Descriptor fd(::shm_open(os_name.c_str(), open_flags(access) | O_CLOEXEC, 0));
+        struct stat st {};
+        Descriptor fd = open_existing(os_name, flags, st, error);
         if (!fd) {
-            error.set_errno(errno);
             return {};
         }
         FILEMAP_STEP(open_object_opened);
-        struct stat st {};
-        if (!stat_of(fd.get(), st, error)) {
-            return {};
-        }
-        if (needs_gate(st)) {
-            if (!lock_exclusive(fd.get())) {
-                error.set_errno(errno, "flock");
+        if (is_scoped(st)) {
+            if (!take_hold(fd.get(), flags, os_name, st, holder)) {
+                error.set(std::errc::timed_out,
+                          "another process kept the object's lifetime lock for " +
+                              std::to_string(decide_wait.count()) + " ms");
                 return {};
             }
-            auto ungate = gsl::finally([gated = fd.get()] { unlock_exclusive(gated); });
-            FILEMAP_STEP(open_gate_taken);
-            if (check_under_gate(fd.get(), os_name, st) != Probe::live) {
-                error.set(std::errc::no_such_file_or_directory,
-                          is_scoped(st) ? "the object was released by its last holder"
-                                        : "its creator died before giving it a size");
+            if (!stat_of(fd.get(), st, error)) {
                 return {};
             }
-            if (is_scoped(st) && !take_hold(fd.get(), os_name, holder)) {
-                error.set_errno(errno, "taking the holder lock");
-                return {};
+            if (st.st_nlink == 0) {
+                holder = {};
+                continue; // its last holder unlinked it meanwhile: look again
             }
             FILEMAP_STEP(open_holder_taken);
+            // Alone with it: its holders all died, so it is stale.
+            Descriptor reopened;
+            if (become_alone(fd.get(), holder.writable, reopened) >= 0) {
+                unlink_if_ours(os_name, st.st_dev, st.st_ino);
+                FILEMAP_STEP(reclaim_unlinked);
+                holder = {};
+                error.set(std::errc::no_such_file_or_directory,
+                          "the object was released by its last holder");
+                return {};
+            }
+            if (reopened) {
+                holder = {};
+                continue; // gave up its read lock to test, and someone came: look again
+            }
+            if (!holder.writable && !byte_locked_by_others(fd.get())) {
+                holder = {}; // stale, and we may not write to remove it: leave it to one who can
+                error.set(std::errc::no_such_file_or_directory,
+                          "the object was released by its last holder");
+                return {};
+            }
         }
-        if (st.st_size > 0) {
-            return fd;
-        }
-        // A persistent object between its creator's shm_open and ftruncate
-        // (one system call): give the creator a moment, then report it.
-        if (round > 50) {
+        if (st.st_size == 0) {
+            holder = {};
             error.set(std::errc::invalid_argument, "the object is empty (0 bytes)");
             return {};
         }
-        ::sched_yield();
-        ::usleep(200);
+        return fd;
     }
     error.set(std::errc::resource_unavailable_try_again, "the name kept changing hands");
     return {};

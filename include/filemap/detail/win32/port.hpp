@@ -105,6 +105,16 @@ inline os::Handle os::create_named(const Name& name, const NewObject& object, Er
     return handle;
 }
 
+/// CreateFileMappingW named the object already.
+inline void os::publish_named(Handle&, const Name&, Error&) {}
+
+/// A section is named when it is created, so an opener may find a block
+/// still being built (it waits for its "ready" word).
+inline bool os::objects_appear_whole() noexcept
+{
+    return false;
+}
+
 inline os::Handle os::open_named(const Name& name, Access access, Error& error)
 {
     const unsigned long rights =
