@@ -373,8 +373,9 @@ private:
     /// open_or_create, ours to adopt).
     static Mapping open_named(const NamedRequest& request, const Name& name, Error& error)
     {
-        os::Handle handle = os::open_named(name, request.options.access, error);
-        const std::size_t size = error ? 0 : existing_size(handle, error);
+        std::uint64_t found = 0;
+        os::Handle handle = os::open_named(name, request.options.access, found, error);
+        const std::size_t size = error ? 0 : fits_in_memory(found, error);
         if (!error && size < request.size) {
             error.set(std::errc::result_out_of_range, "the object is " + std::to_string(size) +
                                                           " bytes, asked for " +
@@ -394,7 +395,12 @@ private:
     static std::size_t existing_size(const os::Handle& handle, Error& error)
     {
         const std::uint64_t size = os::object_size(handle, error);
-        if (!error && size > std::numeric_limits<std::size_t>::max()) {
+        return error ? 0 : fits_in_memory(size, error);
+    }
+
+    static std::size_t fits_in_memory(std::uint64_t size, Error& error)
+    {
+        if (size > std::numeric_limits<std::size_t>::max()) {
             error.set(std::errc::not_enough_memory, "the object is larger than the address space");
         }
         return static_cast<std::size_t>(size);

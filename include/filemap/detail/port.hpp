@@ -75,9 +75,9 @@ void publish_named(Handle& handle, const Name& name, Error& error);
 /// Whether every named object appears whole (publish_named links a built
 /// object): then an opener never waits for a creator still building.
 bool objects_appear_whole() noexcept;
-/// Opens the existing object `name`; never creates. no_such_file_or_directory
-/// if there is none.
-Handle open_named(const Name& name, Access access, Error& error);
+/// Opens the existing object `name`; never creates, and sets `size` to its
+/// size (as object_size() would). no_such_file_or_directory if there is none.
+Handle open_named(const Name& name, Access access, std::uint64_t& size, Error& error);
 /// Whether an object that open_or_create found may be handed out as if it
 /// had created it: another user's object is permission_denied, whatever
 /// its mode (a squatter owns its object and may change the mode at will).

@@ -103,10 +103,10 @@ inline bool os::objects_appear_whole() noexcept
     return true;
 }
 
-inline os::Handle os::open_named(const Name& name, Access access, Error& error)
+inline os::Handle os::open_named(const Name& name, Access access, std::uint64_t& size, Error& error)
 {
     posix::Holder holder;
-    posix::Descriptor fd = posix::open_object(posix::posix_name(name), access, holder, error);
+    posix::Descriptor fd = posix::open_object(posix::posix_name(name), access, holder, size, error);
     return error ? Handle{} : Handle(fd.release(), std::move(holder));
 }
 

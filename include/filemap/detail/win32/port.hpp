@@ -115,7 +115,7 @@ inline bool os::objects_appear_whole() noexcept
     return false;
 }
 
-inline os::Handle os::open_named(const Name& name, Access access, Error& error)
+inline os::Handle os::open_named(const Name& name, Access access, std::uint64_t& size, Error& error)
 {
     const unsigned long rights =
         win::section_query |
@@ -124,7 +124,9 @@ inline os::Handle os::open_named(const Name& name, Access access, Error& error)
     Handle handle(OpenFileMappingW(rights, 0, win::wide_name(name).c_str()));
     if (!handle) {
         win::set_named_failure(error, name, GetLastError());
+        return {};
     }
+    size = object_size(handle, error);
     return handle;
 }
 
