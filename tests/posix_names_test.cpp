@@ -36,7 +36,6 @@ using std::filesystem::perms;
 
 namespace {
 
-constexpr uid_t nobody = 65534;
 constexpr auto at_once = std::chrono::seconds(1);
 
 std::string shm_path(const std::string& name)
@@ -49,11 +48,6 @@ Options persistent()
     Options options;
     options.lifetime = Lifetime::persistent;
     return options;
-}
-
-bool become_nobody()
-{
-    return ::setgid(nobody) == 0 && ::setuid(nobody) == 0;
 }
 
 template <class Call>
@@ -81,7 +75,7 @@ void refused_at_once(Call&& call, std::errc expected)
 //  hold-scoped NAME MODE: create a scoped object with MODE, say "ready", hold until killed.
 //  create NAME: create a scoped object; report the code.
 const test::Role nobody_does("nobody-does", [](const test::Args& args) {
-    if (!become_nobody()) {
+    if (!test::become_nobody()) {
         return 2;
     }
     const std::string& action = args.at(0);

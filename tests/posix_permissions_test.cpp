@@ -16,8 +16,6 @@ using std::filesystem::perms;
 
 namespace {
 
-constexpr uid_t nobody = 65534;
-
 mode_t permission_bits(const std::string& name)
 {
     struct stat st {};
@@ -27,7 +25,7 @@ mode_t permission_bits(const std::string& name)
 
 // As `nobody`: open the name read_write / read_only, or create it open to all.
 const test::Role as_nobody("as-nobody", [](const test::Args& args) {
-    if (::setgid(nobody) != 0 || ::setuid(nobody) != 0) {
+    if (!test::become_nobody()) {
         return 2;
     }
     std::error_code ec;

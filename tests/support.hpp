@@ -24,6 +24,10 @@ long process_id();
 std::string name_prefix();
 /// Called first in a child role (POSIX: die with the parent).
 void become_child();
+/// POSIX only: drops this (root) process to the `nobody` user; false if it cannot.
+bool become_nobody();
+/// POSIX only: the uid of `nobody`.
+inline constexpr unsigned nobody_uid = 65534;
 
 /// A name unique to this process and call: "fmt-<pid>-<what>-<n>".
 std::string unique_name(const std::string& what);

@@ -31,6 +31,11 @@ void become_child()
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+bool become_nobody()
+{
+    return ::setgid(nobody_uid) == 0 && ::setuid(nobody_uid) == 0;
+}
+
 std::vector<std::string> leftovers()
 {
     std::vector<std::string> found;
