@@ -44,6 +44,14 @@ public:
         detail_.clear();
     }
     explicit operator bool() const noexcept { return static_cast<bool>(code_); }
+    /// Whether this is `code`: filemap records every code it tests in
+    /// std::generic_category, so this compares without a virtual call (which
+    /// matters where a sanitizer's check of one would need a descriptor).
+    bool is(std::errc code) const noexcept
+    {
+        return code_.value() == static_cast<int>(code) &&
+               code_.category() == std::generic_category();
+    }
     const std::error_code& code() const noexcept { return code_; }
     const std::string& detail() const noexcept { return detail_; }
 

@@ -132,15 +132,15 @@ public:
         for (int round = 0; round < max_open_or_create_rounds; ++round) {
             if (request.disposition != Disposition::create) {
                 Mapping opened = open_named(request, name, error);
-                if (!error || error.code() != std::errc::no_such_file_or_directory ||
-                    request.disposition == Disposition::open) {
+                if (request.disposition == Disposition::open || !error ||
+                    !error.is(std::errc::no_such_file_or_directory)) {
                     return opened;
                 }
                 error.clear();
             }
             Mapping made = create_named(request, name, build, error);
-            if (!error || error.code() != std::errc::file_exists ||
-                request.disposition == Disposition::create) {
+            if (request.disposition == Disposition::create || !error ||
+                !error.is(std::errc::file_exists)) {
                 return made;
             }
             error.clear(); // created meanwhile by another process: open it

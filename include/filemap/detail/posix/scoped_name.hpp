@@ -377,7 +377,7 @@ enum class Found { absent, live, not_ours };
 inline Descriptor open_to_test(const std::string& os_name, struct stat& st, Error& error)
 {
     Descriptor fd = open_existing(os_name, O_RDWR, st, error);
-    if (fd || error.code() != std::errc::permission_denied) {
+    if (fd || !error.is(std::errc::permission_denied)) {
         return fd;
     }
     struct stat named {};
@@ -404,7 +404,7 @@ inline Found test_existing(const std::string& os_name)
     Error error;
     const Descriptor fd = open_to_test(os_name, st, error);
     if (!fd) {
-        return error.code() == std::errc::no_such_file_or_directory ? Found::absent : Found::live;
+        return error.is(std::errc::no_such_file_or_directory) ? Found::absent : Found::live;
     }
     if (!is_scoped(st)) {
         return Found::live;
