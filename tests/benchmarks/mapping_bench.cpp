@@ -6,6 +6,7 @@
 //   copy64m/*      64 MiB through the typed API vs memcpy into the same mapping
 //   touch256m/*    create 256 MiB and touch every page: reserve and prefault
 //   create256m/*   create 256 MiB without touching it: what reserve costs
+//   taken/*        create where a live object has the name (file_exists)
 //   size/*         create + touch + close, 4 KiB to 1 GiB
 #include <filemap/filemap.hpp>
 
@@ -133,6 +134,40 @@ void open_filemap(benchmark::State& state, filemap::Lifetime lifetime)
     }
 }
 
+// ---- create where the name is taken: the refusal's cost ----------------------
+
+void taken_raw(benchmark::State& state)
+{
+    const std::string name = unique("taken-raw");
+    FileMapping keep = FileMapping::create(name, small, options(filemap::Lifetime::persistent));
+    const std::string os_name = std::string(1, '/').append(name);
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(
+            ::shm_open(os_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    }
+    FileMapping::remove(name);
+}
+
+/// filemap makes (unnamed) before it learns the name is taken, then tests the
+/// existing object: live holders are seen at once, never waited for.
+void taken_filemap(benchmark::State& state, filemap::Lifetime lifetime)
+{
+    const std::string name = unique("taken-filemap");
+    FileMapping keep = FileMapping::create(name, small, options(lifetime));
+    for (auto _ : state) {
+        std::error_code ec;
+        benchmark::DoNotOptimize(FileMapping::create(name, small, options(lifetime), ec));
+        if (ec != std::errc::file_exists) {
+            state.SkipWithError("expected file_exists");
+            break;
+        }
+    }
+    keep.close();
+    if (lifetime == filemap::Lifetime::persistent) {
+        FileMapping::remove(name);
+    }
+}
+
 void open_boost(benchmark::State& state)
 {
     const std::string name = unique("open-boost");
@@ -253,6 +288,13 @@ BENCHMARK_CAPTURE(open_filemap, scoped, filemap::Lifetime::scoped)
     ->Name("open/filemap_scoped")
     ->Repetitions(5);
 BENCHMARK(open_boost)->Name("open/boost_interprocess")->Repetitions(5);
+BENCHMARK(taken_raw)->Name("taken/raw_calls")->Repetitions(5);
+BENCHMARK_CAPTURE(taken_filemap, persistent, filemap::Lifetime::persistent)
+    ->Name("taken/filemap_persistent")
+    ->Repetitions(5);
+BENCHMARK_CAPTURE(taken_filemap, scoped, filemap::Lifetime::scoped)
+    ->Name("taken/filemap_scoped")
+    ->Repetitions(5);
 BENCHMARK(copy64m_memcpy_in)->Name("copy64m/memcpy_in")->Repetitions(3);
 BENCHMARK(copy64m_filemap_write)->Name("copy64m/filemap_write")->Repetitions(3);
 BENCHMARK(copy64m_memcpy_out)->Name("copy64m/memcpy_out")->Repetitions(3);

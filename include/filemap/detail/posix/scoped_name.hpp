@@ -197,6 +197,23 @@ inline bool lock_within_bound(int fd, short type)
     return true;
 }
 
+/// Takes the write lock if no other descriptor holds the object: at once
+/// false while holders hold read locks (it is live); retried for at most
+/// decide_wait while another descriptor holds the write lock (a closer or
+/// reclaimer deciding, for a few system calls).
+inline bool lock_alone_within_bound(int fd)
+{
+    const auto until = std::chrono::steady_clock::now() + decide_wait;
+    while (!set_byte_lock(fd, F_WRLCK)) {
+        if ((errno != EAGAIN && errno != EACCES) || byte_lock_of_others(fd) == F_RDLCK ||
+            std::chrono::steady_clock::now() >= until) {
+            return false;
+        }
+        ::sched_yield();
+    }
+    return true;
+}
+
 /// Unlinks `os_name` only if it still names the object (`device`, `inode`):
 /// 0 once unlinked, ENOENT if the name is gone or names another object, or
 /// why the unlink failed (EPERM: another user's, in sticky /dev/shm).
@@ -413,8 +430,8 @@ inline Found test_existing(const std::string& os_name)
     if (!is_writable(flags)) {
         return byte_locked_by_others(fd.get()) ? Found::live : Found::not_ours;
     }
-    if (!lock_within_bound(fd.get(), F_WRLCK)) {
-        return Found::live; // held (or a peer keeps its write lock: treat as live)
+    if (!lock_alone_within_bound(fd.get())) {
+        return Found::live; // held (or a peer kept its write lock past the bound)
     }
     FILEMAP_STEP(reclaim_locked);
     const int why = unlink_if_ours(os_name, st.st_dev, st.st_ino);

@@ -131,8 +131,9 @@ inline bool set_byte_lock(int fd, short type) noexcept
     return retry_eintr([&] { return ::fcntl(fd, F_OFD_SETLK, &lock); }) == 0;
 }
 
-/// True if a descriptor other than `fd`'s holds a lock on byte 0.
-inline bool byte_locked_by_others(int fd) noexcept
+/// The lock that another descriptor holds on byte 0: F_UNLCK (none),
+/// F_RDLCK or F_WRLCK. When in doubt, F_RDLCK: assume it is held.
+inline short byte_lock_of_others(int fd) noexcept
 {
     struct flock probe {};
     probe.l_type = F_WRLCK;
@@ -140,9 +141,15 @@ inline bool byte_locked_by_others(int fd) noexcept
     probe.l_start = 0;
     probe.l_len = 1;
     if (::fcntl(fd, F_OFD_GETLK, &probe) != 0) {
-        return true; // when in doubt, assume it is held
+        return F_RDLCK;
     }
-    return probe.l_type != F_UNLCK;
+    return probe.l_type;
+}
+
+/// True if a descriptor other than `fd`'s holds a lock on byte 0.
+inline bool byte_locked_by_others(int fd) noexcept
+{
+    return byte_lock_of_others(fd) != F_UNLCK;
 }
 
 /// flock(LOCK_EX), waiting.
