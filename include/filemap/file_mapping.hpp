@@ -221,9 +221,8 @@ private:
     static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
                                 std::error_code* ec)
     {
-        const auto text = path.u8string();
         return detail::dispatch(
-            "map_file", std::string(text.begin(), text.end()), ec, [&](detail::Error& error) {
+            "map_file", detail::display_path(path), ec, [&](detail::Error& error) {
                 return FileMapping(detail::Mapping::file(path, access, size, error));
             });
     }

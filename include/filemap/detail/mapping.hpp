@@ -77,6 +77,13 @@ bool check_enum(Enum value, const char* what, Error& error)
     return true;
 }
 
+/// A path as messages and name() show it: UTF-8 on every platform.
+inline std::string display_path(const std::filesystem::path& path)
+{
+    const auto text = path.u8string();
+    return {text.begin(), text.end()};
+}
+
 /// Records bad_file_descriptor for an operation on a closed object.
 inline void set_closed(Error& error, std::string_view kind)
 {
@@ -84,7 +91,8 @@ inline void set_closed(Error& error, std::string_view kind)
 }
 
 /// How often open_or_create tries again when the name changes hands between
-/// its create and its open (another process removed it meanwhile). Each round
+/// its open and its create (another process created or removed it
+/// meanwhile). Each round
 /// repeats only after such a change, so this bound only stops a livelock.
 inline constexpr int max_open_or_create_rounds = 1000;
 
@@ -214,7 +222,7 @@ public:
         if (error) {
             return {};
         }
-        return map(handle, {0, size, access}, display(path), false, error);
+        return map(handle, {0, size, access}, display_path(path), false, error);
     }
 
     /// Exactly [offset, offset + length) of the same object, mapped again
@@ -306,12 +314,6 @@ public:
     }
 
 private:
-    static std::string display(const std::filesystem::path& path)
-    {
-        const auto text = path.u8string();
-        return {text.begin(), text.end()};
-    }
-
     /// A window must be open, inside the mapping, and no wider in access.
     bool check_window(std::size_t offset, std::size_t length, Access access, Error& error) const
     {

@@ -1,7 +1,7 @@
 // filemap/detail/posix/system.hpp - the POSIX system calls filemap makes, thinly wrapped.
 //
 // An owned descriptor, EINTR retries, fstat, sizing, and the two kinds of
-// kernel lock the naming protocol builds on (flock and OFD byte locks).
+// kernel lock the naming protocol builds on (OFD byte locks).
 // Errors go into detail::Error as errno values in std::generic_category.
 // No policy and no protocol: those are in detail/mapping.hpp and
 // detail/posix/scoped_name.hpp.
@@ -19,7 +19,6 @@
 #include <utility>
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -150,17 +149,6 @@ inline short byte_lock_of_others(int fd) noexcept
 inline bool byte_locked_by_others(int fd) noexcept
 {
     return byte_lock_of_others(fd) != F_UNLCK;
-}
-
-/// flock(LOCK_EX), waiting.
-inline bool lock_exclusive(int fd) noexcept
-{
-    return retry_eintr([&] { return ::flock(fd, LOCK_EX); }) == 0;
-}
-
-inline void unlock_exclusive(int fd) noexcept
-{
-    ::flock(fd, LOCK_UN);
 }
 
 } // namespace filemap::detail::posix
