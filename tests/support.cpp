@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 namespace test {
@@ -48,6 +49,21 @@ void tell(const std::string& line)
 {
     std::fputs((line + "\n").c_str(), stdout);
     std::fflush(stdout);
+}
+
+namespace {
+const char* fatal_step = nullptr;
+} // namespace
+
+void die_at_step(const char* step)
+{
+    fatal_step = step;
+    filemap::detail::step_hook = [](const char* reached) {
+        if (std::string_view(reached) == fatal_step) {
+            tell(std::string("dying at ") + reached);
+            die_abruptly();
+        }
+    };
 }
 
 std::string hear()

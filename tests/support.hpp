@@ -48,6 +48,13 @@ struct Role {
     Role(const char* name, int (*body)(const Args&));
 };
 
+/// Ends this process at once, as SIGKILL (POSIX) or TerminateProcess
+/// (Windows) would: no destructor, no atexit handler runs.
+[[noreturn]] void die_abruptly();
+/// Arms detail/steps.hpp's hook: this process dies abruptly the first
+/// time it reaches `step`, after telling the parent "dying at <step>".
+void die_at_step(const char* step);
+
 /// Writes one line to the parent and flushes.
 void tell(const std::string& line);
 /// Reads one line from the parent; "" when the parent closed the pipe.

@@ -5,9 +5,17 @@
 // the fast path. Waiting blocks in the kernel after a short spin, never in a
 // sleep loop. A process killed anywhere inside send or receive wedges nobody:
 // its lock is recovered and its half-done message was never published (a
-// sender's) or is delivered again (a receiver's). The layout has fixed-size
-// fields and a magic/version header, so opening anything else is
-// invalid_argument.
+// sender's) or is delivered again (a receiver's); one that dies between
+// publishing and waking delays a sleeping peer by at most
+// peer_check_interval (20 ms). The layout has fixed-width fields, the same in
+// 32- and 64-bit processes, and a magic/version header, so opening anything
+// else is invalid_argument.
+//
+// Any process that maps the channel may write any bytes into it. The header
+// is read once at open and checked; head, tail and record lengths are checked
+// against that private copy before every use, so a corrupt channel fails the
+// call with invalid_argument ("corrupt header", "corrupt indices", "corrupt
+// record at byte N") and never reads or writes outside its ring.
 //
 // Ring records are [u32 length][payload], 8-byte aligned; a payload may wrap
 // around the end of the ring, so a ring of align8(capacity) + 8 bytes holds
@@ -19,6 +27,7 @@
 #include <filemap/detail/factory.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/platform.hpp>
+#include <filemap/detail/steps.hpp>
 #include <filemap/detail/wake.hpp>
 #include <filemap/error.hpp>
 #include <filemap/name.hpp>
@@ -144,12 +153,14 @@ private:
 
     using Lock = detail::os::ProcessMutex;
 
-    /// The shared layout: fixed-size fields; each side's hot words on a
-    /// cache line of their own.
+    /// The shared layout: fixed-width fields at the same offsets in 32- and
+    /// 64-bit processes; each side's hot words on a cache line of their own.
+    /// Any process that maps it may write any bytes here at any time: each
+    /// value is read once into private memory and checked before use.
     struct Layout {
         detail::BlockHeader header;
-        std::uint64_t capacity;
-        std::uint64_t ring_size;
+        alignas(8) std::uint64_t capacity;
+        alignas(8) std::uint64_t ring_size;
         Lock::Slot send_lock;
         Lock::Slot receive_lock;
         alignas(64) std::uint64_t tail; // bytes ever written; senders only
@@ -159,9 +170,12 @@ private:
         alignas(64) std::byte ring[8];  // ring_size bytes from here on
     };
     static constexpr std::size_t ring_offset = offsetof(Layout, ring);
+    static_assert(offsetof(Layout, capacity) == 24 && offsetof(Layout, tail) == 128 &&
+                      offsetof(Layout, head) == 192 && ring_offset == 256,
+                  "the same layout in every process, whatever its word size");
     static constexpr std::size_t max_capacity = 0x7FFFFFF0; // lengths are 32-bit
     static constexpr const char* noun = "channel";
-    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 1, sizeof(Layout), ring_offset,
+    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 2, sizeof(Layout), ring_offset,
                                             noun};
 
     /// This process's side of the channel: its kernel objects, and the
@@ -207,19 +221,25 @@ private:
         };
         const auto attach = [&](Layout& layout, std::size_t mapped, Attached& attached,
                                 detail::Error& failure) {
-            if (layout.ring_size != align8(layout.capacity) + 8 ||
-                ring_offset + layout.ring_size > mapped) {
-                failure.set(std::errc::invalid_argument, "the channel's header is inconsistent");
+            // Read once, then checked in an order in which nothing overflows.
+            const std::uint64_t found = detail::read_once(layout.capacity);
+            const std::uint64_t ring_size = detail::read_once(layout.ring_size);
+            if (found == 0 || found > max_capacity || ring_size != align8(found) + 8 ||
+                ring_size > mapped - ring_offset) {
+                failure.set(std::errc::invalid_argument,
+                            "corrupt header: capacity " + std::to_string(found) + ", ring " +
+                                std::to_string(ring_size) + " bytes, in an object of " +
+                                std::to_string(mapped));
                 return false;
             }
-            if (layout.capacity < capacity) {
+            if (found < capacity) {
                 failure.set(std::errc::result_out_of_range,
-                            "the channel carries " + std::to_string(layout.capacity) +
+                            "the channel carries " + std::to_string(found) +
                                 "-byte messages, asked for " + std::to_string(capacity));
                 return false;
             }
-            attached.capacity = static_cast<std::size_t>(layout.capacity);
-            attached.ring_size = layout.ring_size;
+            attached.capacity = static_cast<std::size_t>(found);
+            attached.ring_size = ring_size;
             attached.send_lock =
                 Lock::attach(layout.send_lock, detail::derived_name(name, "send"), false, failure);
             attached.receive_lock = Lock::attach(
@@ -310,18 +330,41 @@ private:
         std::atomic_ref<std::uint64_t> head(layout.head);
         const std::uint64_t at = tail.load(std::memory_order_relaxed);
         const std::uint64_t need = record_size(message.size());
-        if (!self.space.wait(
-                layout.space,
-                [&] { return at + need - head.load(std::memory_order_acquire) <= self.ring_size; },
-                deadline)) {
+        std::uint64_t read = 0;
+        const auto room = [&] {
+            read = head.load(std::memory_order_acquire);
+            // Once the indices are corrupt, stop waiting and say so.
+            return !indices_sound(read, at) || at + need - read <= self.ring_size;
+        };
+        if (!self.space.wait(layout.space, room, deadline)) {
             return false;
+        }
+        if (!indices_sound(read, at)) {
+            corrupt_indices(operation, read, at);
         }
         const auto length = static_cast<std::uint32_t>(message.size());
         to_ring(layout, place(at, 4), &length, 4);
         to_ring(layout, place(at + 4, message.size()), message.data(), message.size());
         tail.store(at + need, std::memory_order_release); // publishes the whole record
+        FILEMAP_STEP(send_published);
         self.data.notify(layout.data);
         return true;
+    }
+
+    /// Whether a head and a tail can be a channel's: no further apart than
+    /// the ring, and in order. Anything else was written by a peer.
+    bool indices_sound(std::uint64_t head, std::uint64_t tail) const noexcept
+    {
+        return head <= tail && tail - head <= block_.attached().ring_size;
+    }
+
+    [[noreturn]] void corrupt_indices(const char* operation, std::uint64_t head,
+                                      std::uint64_t tail) const
+    {
+        detail::throw_error(operation, name(), std::errc::invalid_argument,
+                            "corrupt indices: head " + std::to_string(head) + ", tail " +
+                                std::to_string(tail) + ", ring " +
+                                std::to_string(block_.attached().ring_size) + " bytes");
     }
 
     /// Waits for the next message, asks `target(length)` where to copy it
@@ -348,14 +391,24 @@ private:
                                         deadline)) {
             return false;
         }
+        if (!indices_sound(at, self.seen_tail)) {
+            self.seen_tail = tail.load(std::memory_order_acquire); // ours may be stale
+            if (!indices_sound(at, self.seen_tail) || self.seen_tail == at) {
+                corrupt_indices(operation, at, self.seen_tail);
+            }
+        }
         std::uint32_t length = 0;
         from_ring(layout, place(at, 4), &length, 4);
-        if (length > self.capacity) {
+        if (length > self.capacity || record_size(length) > self.seen_tail - at) {
             detail::throw_error(operation, name(), std::errc::invalid_argument,
-                                "the channel's ring is corrupt");
+                                "corrupt record at byte " + std::to_string(at) + ": length " +
+                                    std::to_string(length) + ", capacity " +
+                                    std::to_string(self.capacity) + ", " +
+                                    std::to_string(self.seen_tail - at) + " bytes published");
         }
         from_ring(layout, place(at + 4, length), target(std::size_t{length}), length);
         head.store(at + record_size(length), std::memory_order_release); // frees the record
+        FILEMAP_STEP(receive_freed);
         self.space.notify(layout.space);
         return true;
     }

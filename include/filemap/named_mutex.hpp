@@ -16,6 +16,7 @@
 #include <filemap/name.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -44,8 +45,9 @@ public:
         return invoke(detail::Disposition::open, name, 0, Options{}, &ec);
     }
 
-    /// Blocks until this thread holds the mutex. Throws std::system_error
-    /// (bad_file_descriptor if closed).
+    /// Blocks until this thread holds the mutex. Throws std::system_error:
+    /// resource_deadlock_would_occur if this thread holds it already,
+    /// bad_file_descriptor if closed.
     void lock() { acquire("lock", std::nullopt); }
     /// Takes the mutex if it is free; never blocks. Fails as lock() does.
     bool try_lock() { return acquire("try_lock", detail::now_only()); }
@@ -55,9 +57,11 @@ public:
     {
         return acquire("try_lock_for", detail::deadline_after(timeout));
     }
-    /// Releases the mutex, which this thread must hold. Throws
-    /// std::system_error with bad_file_descriptor if closed (so a
-    /// std::lock_guard must not outlive the mutex it guards).
+    /// Releases the mutex. Throws std::system_error with bad_file_descriptor
+    /// if closed (so a std::lock_guard must not outlive the mutex it guards).
+    /// Does nothing if this thread does not hold it: a waiter that judged
+    /// this thread dead, or a peer that rewrote the lock, may have taken it,
+    /// and releasing another's lock would be worse.
     void unlock()
     {
         Layout& layout = block_.layout("unlock", noun);
@@ -82,16 +86,19 @@ private:
 
     using Lock = detail::os::ProcessMutex;
 
+    /// The shared layout: the same bytes in 32- and 64-bit processes.
     struct Layout {
         detail::BlockHeader header;
         Lock::Slot mutex;
     };
+    static_assert(offsetof(Layout, mutex) == 24 && sizeof(Layout) == 40,
+                  "the same layout in every process, whatever its word size");
     struct Attached {
         Lock mutex;
         bool previous_owner_died = false;
     };
     static constexpr const char* noun = "mutex";
-    static constexpr detail::BlockKind kind{0x584D4D46 /* "FMMX" */, 1, sizeof(Layout),
+    static constexpr detail::BlockKind kind{0x584D4D46 /* "FMMX" */, 2, sizeof(Layout),
                                             sizeof(Layout), noun};
 
     static NamedMutex make(const detail::NamedRequest& request, detail::Error& error)

@@ -29,6 +29,14 @@
 
 namespace filemap::detail {
 
+/// Reads a value in shared memory exactly once (a peer may change it at any
+/// time: checking one read and using another would check nothing).
+template <class T>
+T read_once(T& shared) noexcept
+{
+    return std::atomic_ref<T>(shared).load(std::memory_order_relaxed);
+}
+
 /// Every shared block starts with this header.
 struct BlockHeader {
     std::uint32_t state;   ///< 0 while being built, ready_state once built

@@ -2,7 +2,8 @@
 //
 // Ground for every wait in filemap: a Deadline is a steady_clock time or
 // none (wait for ever); deadline_after() saturates instead of overflowing
-// for durations such as hours::max(). Platform-free.
+// for durations such as hours::max(). peer_check_interval bounds every wait
+// a dead peer could otherwise make endless. Platform-free.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,11 @@ namespace filemap::detail {
 using Clock = std::chrono::steady_clock;
 /// When to give up waiting; nullopt: never.
 using Deadline = std::optional<Clock::time_point>;
+
+/// How long a sleeper waits before it looks, itself, for what a peer that
+/// died may have left undone: a wake-up it never sent, a lock it still
+/// holds. The bound on what a dead peer can cost a waiter (plus scheduling).
+inline constexpr std::chrono::milliseconds peer_check_interval{20};
 
 /// How an attempt to take a process-shared lock ended.
 enum class Locked { acquired, owner_died, timed_out };

@@ -27,6 +27,13 @@ inline constexpr const char* reclaim_unlinked = "reclaim: stale object unlinked"
 // Building a NamedMutex or Channel block, before it is published.
 inline constexpr const char* block_built = "block: built, not yet published";
 
+// A lock and a Channel, where a death strands the others: a holder not yet
+// recorded, sleepers not yet woken.
+inline constexpr const char* lock_taken = "lock: taken, holder not yet recorded";
+inline constexpr const char* unlock_released = "unlock: released, sleepers not yet woken";
+inline constexpr const char* send_published = "send: published, receivers not yet woken";
+inline constexpr const char* receive_freed = "receive: room freed, senders not yet woken";
+
 } // namespace filemap::detail::step
 
 #if defined(FILEMAP_TEST_HOOKS)

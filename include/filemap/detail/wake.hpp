@@ -3,22 +3,22 @@
 // A sleeper and a waker meet at a WakeSlot in shared memory. The waiting
 // side spins about 20 us (a quick answer costs no system call), then sleeps
 // in the kernel through the port's WakeEvent (a futex on Linux, a named event
-// on Windows). A notify costs a system call only when somebody announced a
-// sleep. Platform-free: the port supplies only the kernel's sleep and wake.
+// on Windows), in slices of peer_check_interval, looking at its condition
+// after each: a waker may die between publishing and waking, and the slices
+// bound how long its wake-up can be missed. A notify costs a system call only
+// when somebody announced a sleep. Platform-free: the port supplies only the
+// kernel's sleep and wake.
 #pragma once
 
 #include <filemap/detail/deadline.hpp>
 #include <filemap/detail/platform.hpp>
+#include <filemap/detail/spin.hpp>
 #include <filemap/error.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
-
-#if defined(_MSC_VER)
-#include <intrin.h>
-#endif
 
 namespace filemap::detail {
 
@@ -27,17 +27,6 @@ struct WakeSlot {
     std::uint32_t sequence; ///< bumped by every wake that found a sleeper
     std::uint32_t waiting;  ///< 1 once a sleeper announced itself
 };
-
-inline void spin_pause() noexcept
-{
-#if defined(_MSC_VER)
-    _mm_pause();
-#elif defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#endif
-}
 
 /// Spins about 20 us for `ready()`, then calls `sleep()`, the kernel wait.
 template <class Ready, class Sleep>
@@ -114,10 +103,16 @@ private:
             if (ready()) {
                 return true;
             }
-            if (deadline && *deadline <= Clock::now()) {
+            const auto now = Clock::now();
+            if (deadline && *deadline <= now) {
                 return ready();
             }
-            event_.sleep(slot.sequence, seen, deadline); // a spurious return costs one more check
+            // Never longer than peer_check_interval: a waker that died between
+            // publishing and waking us left a condition that holds already.
+            const Deadline until =
+                deadline && *deadline - now < peer_check_interval ? *deadline
+                                                                    : now + peer_check_interval;
+            event_.sleep(slot.sequence, seen, until); // a spurious return costs one more check
         }
     }
 

@@ -21,7 +21,6 @@
 #include <string>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -102,39 +101,6 @@ inline constexpr int max_rounds = 1000;
 /// object's write lock (a few system calls, or a hostile peer with write
 /// access that keeps it): the documented bound.
 inline constexpr std::chrono::milliseconds decide_wait{100};
-
-/// This process's id and how many times it has forked, kept up to date by
-/// pthread_atfork instead of a getpid() system call per operation.
-struct ProcessState {
-    std::atomic<pid_t> pid{::getpid()};
-    std::atomic<unsigned> forks{0};
-};
-
-inline ProcessState& process_state() noexcept
-{
-    static ProcessState state;
-    static const bool registered = [] {
-        ::pthread_atfork(
-            nullptr, [] { process_state().forks.fetch_add(1, std::memory_order_relaxed); },
-            [] {
-                process_state().pid.store(::getpid(), std::memory_order_relaxed);
-                process_state().forks.fetch_add(1, std::memory_order_relaxed);
-            });
-        return true;
-    }();
-    static_cast<void>(registered);
-    return state;
-}
-
-inline pid_t current_process() noexcept
-{
-    return process_state().pid.load(std::memory_order_relaxed);
-}
-
-inline unsigned current_forks() noexcept
-{
-    return process_state().forks.load(std::memory_order_relaxed);
-}
 
 inline std::string posix_name(const Name& name)
 {

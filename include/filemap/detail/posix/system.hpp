@@ -1,7 +1,8 @@
 // filemap/detail/posix/system.hpp - the POSIX system calls filemap makes, thinly wrapped.
 //
-// An owned descriptor, EINTR retries, fstat, sizing, and the two kinds of
-// kernel lock the naming protocol builds on (OFD byte locks).
+// An owned descriptor, EINTR retries, fstat, sizing, this process's id and
+// fork count, the kernel locks the naming protocol builds on (OFD byte
+// locks), and futexes.
 // Errors go into detail::Error as errno values in std::generic_category.
 // No policy and no protocol: those are in detail/mapping.hpp and
 // detail/posix/scoped_name.hpp.
@@ -10,17 +11,24 @@
 #include <filemap/error.hpp>
 #include <filemap/options.hpp>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace filemap::detail::posix {
@@ -117,6 +125,41 @@ inline bool resize(int fd, std::size_t size, bool reserve, Error& error)
     return true;
 }
 
+// ---- this process ----------------------------------------------------------
+
+/// This process's id and how many times it has forked, kept up to date by
+/// pthread_atfork instead of a getpid() system call per operation.
+struct ProcessState {
+    std::atomic<pid_t> pid{::getpid()};
+    std::atomic<unsigned> forks{0};
+};
+
+inline ProcessState& process_state() noexcept
+{
+    static ProcessState state;
+    static const bool registered = [] {
+        ::pthread_atfork(
+            nullptr, [] { process_state().forks.fetch_add(1, std::memory_order_relaxed); },
+            [] {
+                process_state().pid.store(::getpid(), std::memory_order_relaxed);
+                process_state().forks.fetch_add(1, std::memory_order_relaxed);
+            });
+        return true;
+    }();
+    static_cast<void>(registered);
+    return state;
+}
+
+inline pid_t current_process() noexcept
+{
+    return process_state().pid.load(std::memory_order_relaxed);
+}
+
+inline unsigned current_forks() noexcept
+{
+    return process_state().forks.load(std::memory_order_relaxed);
+}
+
 // ---- kernel locks --------------------------------------------------------
 
 /// An OFD lock of `type` (F_RDLCK, F_WRLCK, F_UNLCK) on byte 0, not waiting.
@@ -149,6 +192,33 @@ inline short byte_lock_of_others(int fd) noexcept
 inline bool byte_locked_by_others(int fd) noexcept
 {
     return byte_lock_of_others(fd) != F_UNLCK;
+}
+
+// ---- futexes ----------------------------------------------------------------
+
+inline timespec to_timespec(std::chrono::nanoseconds time) noexcept
+{
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(time);
+    return {static_cast<time_t>(seconds.count()), static_cast<long>((time - seconds).count())};
+}
+
+/// Sleeps while `word` holds `seen`, at most `timeout` (none: no limit).
+/// Plain FUTEX_WAIT, never the _PRIVATE form: the word is shared by
+/// processes that map it at different addresses.
+inline void futex_wait(std::uint32_t& word, std::uint32_t seen,
+                       const std::optional<std::chrono::nanoseconds>& timeout) noexcept
+{
+    timespec relative{};
+    if (timeout) {
+        relative = to_timespec(*timeout);
+    }
+    ::syscall(SYS_futex, &word, FUTEX_WAIT, seen, timeout ? &relative : nullptr, nullptr, 0);
+}
+
+/// Wakes up to `count` sleepers on `word`.
+inline void futex_wake(std::uint32_t& word, int count) noexcept
+{
+    ::syscall(SYS_futex, &word, FUTEX_WAKE, count, nullptr, nullptr, 0);
 }
 
 } // namespace filemap::detail::posix

@@ -73,6 +73,7 @@ __declspec(dllimport) void* __stdcall CreateEventW(_SECURITY_ATTRIBUTES*, int, i
 __declspec(dllimport) int __stdcall SetEvent(void*);
 __declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigned long);
 __declspec(dllimport) int __stdcall GetFileSizeEx(void*, _LARGE_INTEGER*);
+__declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);
 }
 
 namespace filemap::detail::win {

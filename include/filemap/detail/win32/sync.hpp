@@ -15,6 +15,7 @@
 #include <filemap/detail/win32/port.hpp>
 #include <filemap/error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
@@ -51,11 +52,14 @@ os::Handle named_kernel_object(Create create, std::string_view kernel_name, cons
 
 namespace filemap::detail::os {
 
+/// A named kernel mutex. The kernel's are recursive; this one, like the
+/// POSIX port's, says resource_deadlock_would_occur to a thread that locks
+/// it again, and ignores an unlock by a thread that does not hold it.
 class ProcessMutex {
 public:
     /// Nothing of the mutex lives in shared memory: the kernel holds it.
     struct Slot {
-        std::uint64_t unused;
+        std::uint32_t unused[4];
     };
 
     static ProcessMutex attach(Slot&, std::string_view kernel_name, bool /*build*/, Error& error)
@@ -69,18 +73,38 @@ public:
 
     Locked lock(Slot&, const Deadline& deadline, Error& error)
     {
+        const unsigned long me = GetCurrentThreadId();
+        if (owner().load(std::memory_order_relaxed) == me) {
+            error.set(std::errc::resource_deadlock_would_occur, "this thread holds it already");
+            return Locked::timed_out;
+        }
+        Locked result = Locked::timed_out;
         switch (WaitForSingleObject(handle_.native(), win::milliseconds_until(deadline))) {
-        case 0x00000000UL: return Locked::acquired;   // WAIT_OBJECT_0
-        case 0x00000080UL: return Locked::owner_died; // WAIT_ABANDONED
-        case 0x00000102UL: return Locked::timed_out;  // WAIT_TIMEOUT
+        case 0x00000000UL: result = Locked::acquired; break;   // WAIT_OBJECT_0
+        case 0x00000080UL: result = Locked::owner_died; break; // WAIT_ABANDONED
+        case 0x00000102UL: return Locked::timed_out;           // WAIT_TIMEOUT
         default: win::set_win32(error, GetLastError(), "locking"); return Locked::timed_out;
+        }
+        owner().store(me, std::memory_order_relaxed);
+        return result;
+    }
+
+    void unlock(Slot&) noexcept
+    {
+        if (owner().load(std::memory_order_relaxed) == GetCurrentThreadId()) {
+            owner().store(0, std::memory_order_relaxed);
+            ReleaseMutex(handle_.native());
         }
     }
 
-    void unlock(Slot&) noexcept { ReleaseMutex(handle_.native()); }
-
 private:
+    std::atomic_ref<unsigned long> owner() noexcept
+    {
+        return std::atomic_ref<unsigned long>(owner_);
+    }
+
     Handle handle_;
+    alignas(std::atomic_ref<unsigned long>::required_alignment) unsigned long owner_ = 0;
 };
 
 class WakeEvent {
