@@ -200,9 +200,13 @@ TEST_CASE("a held lock whose bytes a peer rewrote: unlock writes nowhere, the ne
     const std::uint64_t junk = 0x4141414141414141;
     peer_writes(name, lock_at, junk);
     peer_writes(name, lock_at + 8, junk);
-    mutex.unlock(); // not ours any more: left alone
+    mutex.unlock(); // POSIX: not ours any more, left alone
     REQUIRE(mutex.try_lock_for(std::chrono::seconds(10)));
+#if defined(_WIN32)
+    CHECK_FALSE(mutex.previous_owner_died()); // the kernel holds the lock: the bytes are unused
+#else
     CHECK(mutex.previous_owner_died()); // the "holder" 0x41414141 does not exist
+#endif
     mutex.unlock();
     CHECK(mutex.try_lock());
     CHECK_FALSE(mutex.previous_owner_died());
@@ -240,7 +244,7 @@ TEST_CASE("ec overloads never throw, whatever an object holds", "[hostile_blocks
             INFO("size " << size);
             std::error_code ec;
             // A mutex is any bytes after its header: its lock word may say anything.
-            const int small = size < 40 ? 1 : 0;
+            const int small = test::opened_size(size) < 40 ? 1 : 0;
             CHECK_NOTHROW(small_mutexes += NamedMutex::open(name, ec).is_open() ? small : 0);
             CHECK_NOTHROW(small_mutexes +=
                           NamedMutex::open_or_create(name, ec).is_open() ? small : 0);

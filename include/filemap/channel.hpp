@@ -263,23 +263,30 @@ private:
         return {offset, std::min(length, static_cast<std::size_t>(ring_size) - offset)};
     }
 
+    /// The ring: ring_size bytes of the mapping from ring_offset on (the
+    /// `ring` member only marks where; indexing it past 8 is not C++).
+    static std::byte* ring_of(Layout& layout) noexcept
+    {
+        return reinterpret_cast<std::byte*>(&layout) + ring_offset;
+    }
+
     static void to_ring(Layout& layout, std::pair<std::size_t, std::size_t> place, const void* from,
                         std::size_t length) noexcept
     {
         if (length != 0) {
             const auto [offset, first] = place;
-            std::memcpy(layout.ring + offset, from, first);
-            std::memcpy(layout.ring, static_cast<const std::byte*>(from) + first, length - first);
+            std::memcpy(ring_of(layout) + offset, from, first);
+            std::memcpy(ring_of(layout), static_cast<const std::byte*>(from) + first, length - first);
         }
     }
 
-    static void from_ring(const Layout& layout, std::pair<std::size_t, std::size_t> place, void* to,
+    static void from_ring(Layout& layout, std::pair<std::size_t, std::size_t> place, void* to,
                           std::size_t length) noexcept
     {
         if (length != 0) {
             const auto [offset, first] = place;
-            std::memcpy(to, layout.ring + offset, first);
-            std::memcpy(static_cast<std::byte*>(to) + first, layout.ring, length - first);
+            std::memcpy(to, ring_of(layout) + offset, first);
+            std::memcpy(static_cast<std::byte*>(to) + first, ring_of(layout), length - first);
         }
     }
 
