@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, on Debian or Ubuntu, what a filemap task needs and the machine lacks.
-#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format ...
+#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format|bitness ...
 # Uses apt-get directly as root, through sudo otherwise; installs nothing
 # when everything is already there.
 set -eu
@@ -16,6 +16,7 @@ packages() {
         docs) echo "doxygen" ;;
         valgrind) echo "valgrind" ;;
         format) echo "clang-format" ;;
+        bitness) echo "g++-multilib qemu-user" ;;
         *) echo "install-deps.sh: unknown task '$1'" >&2; exit 2 ;;
     esac
 }

@@ -1,0 +1,125 @@
+// tests/posix_bitness_test.cpp - a 32-bit program and this 64-bit one share a
+// NamedMutex and Channels: the layouts are the same bytes in both. The peer is
+// tests/bitness_peer.cpp built with g++ -m32 -static and run under
+// qemu-i386 (this kernel runs no 32-bit code natively); CMake builds it and
+// registers this file only where both exist (FILEMAP_TEST_32BIT).
+#include "bitness_messages.hpp"
+#include "support.hpp"
+
+#include <filemap/filemap.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using filemap::Channel;
+using filemap::NamedMutex;
+
+namespace {
+
+/// The 32-bit peer in `role`; it first says how many bits it has.
+test::Child peer32(const test::Args& args)
+{
+    test::Args argv = {FILEMAP_QEMU_I386, FILEMAP_PEER32};
+    argv.insert(argv.end(), args.begin(), args.end());
+    test::Child child = test::Child::program(argv);
+    REQUIRE(child.read_line() == "bits 32");
+    return child;
+}
+
+} // namespace
+
+TEST_CASE("a 32-bit process and a 64-bit one exclude each other with one NamedMutex",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("mutex32");
+    NamedMutex mutex = NamedMutex::create(name);
+    test::Child peer = peer32({"lock", name});
+    REQUIRE(peer.read_line() == "locked");
+    CHECK_FALSE(mutex.try_lock());
+    // qemu fakes the start time a 32-bit process reads of itself: a live
+    // 32-bit holder must still never be taken for dead, over many checks.
+    CHECK_FALSE(mutex.try_lock_for(std::chrono::milliseconds(200)));
+    peer.say("go");
+    REQUIRE(mutex.try_lock_for(std::chrono::seconds(10)));
+    CHECK_FALSE(mutex.previous_owner_died());
+    CHECK(peer.read_line() == "unlocked");
+    CHECK(peer.wait() == 0);
+
+    // And the other way round: the 32-bit side waits for us.
+    test::Child waiter = peer32({"lock", name});
+    mutex.unlock();
+    CHECK(waiter.read_line() == "locked");
+    waiter.say("go");
+    CHECK(waiter.read_line() == "unlocked");
+    CHECK(waiter.wait() == 0);
+}
+
+TEST_CASE("a 32-bit holder killed holding the lock is recovered by a 64-bit waiter",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("orphan32");
+    NamedMutex mutex = NamedMutex::create(name);
+    test::Child peer = peer32({"lock-and-die", name});
+    REQUIRE(peer.read_line() == "locked");
+    REQUIRE(mutex.try_lock_for(std::chrono::seconds(10)));
+    CHECK(mutex.previous_owner_died());
+    mutex.unlock();
+    CHECK(peer.wait() != 0);
+}
+
+TEST_CASE("a 64-bit holder killed holding the lock is recovered by a 32-bit waiter",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("orphan64");
+    NamedMutex mutex = NamedMutex::create(name);
+    test::Child holder = test::Child::role("lock-and-die", {name});
+    REQUIRE(holder.read_line() == "locked");
+    CHECK(holder.wait() != 0);
+    test::Child peer = peer32({"lock", name});
+    CHECK(peer.read_line() == "locked, owner died");
+    peer.say("go");
+    CHECK(peer.read_line() == "unlocked");
+    CHECK(peer.wait() == 0);
+}
+
+TEST_CASE("messages cross between 32 and 64 bits whole, in order, wrapping the ring",
+          "[posix_bitness]")
+{
+    const std::string there = test::unique_name("to32");
+    const std::string back = test::unique_name("from32");
+    Channel out = Channel::create(there, 300);
+    Channel in = Channel::create(back, 300);
+    test::Child peer = peer32({"echo", there, back});
+    REQUIRE(peer.read_line() == "echoing");
+    int same = 0;
+    constexpr int count = 500;
+    for (int i = 0; i < count; ++i) {
+        const auto message = bitness::message(static_cast<std::size_t>(i), out.capacity());
+        out.send(message);
+        same += in.receive() == message ? 1 : 0;
+    }
+    CHECK(same == count);
+    out.send(std::span<const std::byte>{});
+    CHECK(peer.wait() == 0);
+}
+
+TEST_CASE("a channel a 32-bit process created is opened and read by a 64-bit one",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("made32");
+    constexpr std::size_t count = 300;
+    test::Child peer = peer32({"create-and-send", name, std::to_string(count)});
+    REQUIRE(peer.read_line() == "created");
+    Channel channel = Channel::open(name);
+    CHECK(channel.capacity() == 1000);
+    peer.say("go");
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        same += channel.receive() == bitness::message(i, channel.capacity()) ? 1u : 0u;
+    }
+    CHECK(same == count);
+    CHECK(peer.read_line() == "sent");
+    peer.say("bye");
+    CHECK(peer.wait() == 0);
+}
