@@ -87,7 +87,8 @@ const test::Role scramble("scramble", [](const test::Args& args) {
 template <class T>
 void peer_writes(const std::string& name, std::size_t offset, T value)
 {
-    test::Child peer = test::Child::role("poke", {name, std::to_string(offset), hex(&value, sizeof value)});
+    test::Child peer =
+        test::Child::role("poke", {name, std::to_string(offset), hex(&value, sizeof value)});
     REQUIRE(peer.read_line() == "poked");
     REQUIRE(peer.wait() == 0);
 }

@@ -276,7 +276,8 @@ private:
         if (length != 0) {
             const auto [offset, first] = place;
             std::memcpy(ring_of(layout) + offset, from, first);
-            std::memcpy(ring_of(layout), static_cast<const std::byte*>(from) + first, length - first);
+            std::memcpy(ring_of(layout), static_cast<const std::byte*>(from) + first,
+                        length - first);
         }
     }
 

@@ -4,6 +4,8 @@
 //   roundtrip/*   64-byte ping-pong; time is one round trip; p50/p99 counters
 //   stream/*      64 KiB messages one way; bytes_per_second
 //   mutex/*       uncontended lock + unlock
+//   mutex_contended/*  lock + unlock while a second process does the same
+//                 on the same lock; time is one pair in this process
 // The peer is this program started again as `channel_bench --peer ROLE ...`.
 #include <filemap/filemap.hpp>
 
@@ -11,6 +13,7 @@
 #include <boost/interprocess/ipc/message_queue.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -19,6 +22,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -341,6 +345,75 @@ void mutex_boost_interprocess(benchmark::State& state)
     }
 }
 
+/// What the contended runs share with their peer: the non-filemap locks
+/// (in place, process-shared) and the flags that start and stop it.
+struct Arena {
+    std::atomic<int> running;
+    std::atomic<int> stop;
+    alignas(64) bip::interprocess_mutex boost;
+    alignas(64) pthread_mutex_t robust;
+};
+
+void make_robust(pthread_mutex_t& mutex)
+{
+    pthread_mutexattr_t attributes;
+    pthread_mutexattr_init(&attributes);
+    pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&mutex, &attributes);
+    pthread_mutexattr_destroy(&attributes);
+}
+
+void mutex_glibc_robust(benchmark::State& state)
+{
+    pthread_mutex_t mutex;
+    make_robust(mutex);
+    for (auto _ : state) {
+        pthread_mutex_lock(&mutex);
+        pthread_mutex_unlock(&mutex);
+    }
+    pthread_mutex_destroy(&mutex);
+}
+
+/// Lock + unlock of `kind` ("filemap", "boost", "robust") while a peer
+/// process hammers the same lock.
+void mutex_contended(benchmark::State& state, const std::string& kind)
+{
+    const std::string arena_name = unique("arena");
+    const std::string mutex_name = unique("contended");
+    filemap::FileMapping mapping = filemap::FileMapping::create(arena_name, sizeof(Arena));
+    Arena& arena = *new (mapping.bytes().data()) Arena{};
+    make_robust(arena.robust);
+    filemap::NamedMutex named = filemap::NamedMutex::create(mutex_name);
+    const auto lock_unlock = [&] {
+        if (kind == "filemap") {
+            named.lock();
+            named.unlock();
+        } else if (kind == "boost") {
+            arena.boost.lock();
+            arena.boost.unlock();
+        } else {
+            pthread_mutex_lock(&arena.robust);
+            pthread_mutex_unlock(&arena.robust);
+        }
+    };
+    {
+        Peer peer({"mutex-hammer", kind, arena_name, mutex_name});
+        while (arena.running.load() == 0) {
+            ::sched_yield();
+        }
+        for (int i = 0; i < warm_up; ++i) {
+            lock_unlock();
+        }
+        for (auto _ : state) {
+            lock_unlock();
+        }
+        arena.stop.store(1);
+    }
+    pthread_mutex_destroy(&arena.robust);
+    arena.~Arena();
+}
+
 // ---- the peer ------------------------------------------------------------
 
 int peer(char** argv)
@@ -403,6 +476,23 @@ int peer(char** argv)
                 out->send(buffer.data(), got, 0);
             }
         }
+    } else if (role == "mutex-hammer") {
+        filemap::FileMapping mapping = filemap::FileMapping::open(arg(1));
+        Arena& arena = *reinterpret_cast<Arena*>(mapping.bytes().data());
+        filemap::NamedMutex named = filemap::NamedMutex::open(arg(2));
+        arena.running.store(1);
+        while (arena.stop.load(std::memory_order_relaxed) == 0) {
+            if (arg(0) == "filemap") {
+                named.lock();
+                named.unlock();
+            } else if (arg(0) == "boost") {
+                arena.boost.lock();
+                arena.boost.unlock();
+            } else {
+                pthread_mutex_lock(&arena.robust);
+                pthread_mutex_unlock(&arena.robust);
+            }
+        }
     } else if (role == "hog") {
         for (;;) {
             benchmark::DoNotOptimize(role);
@@ -454,6 +544,22 @@ BENCHMARK(stream_memcpy)->Name("stream64k/memcpy")->Repetitions(3);
 BENCHMARK(mutex_named)->Name("mutex/filemap_named_mutex")->Repetitions(3);
 BENCHMARK(mutex_std)->Name("mutex/std_mutex")->Repetitions(3);
 BENCHMARK(mutex_boost_interprocess)->Name("mutex/boost_interprocess_mutex")->Repetitions(3);
+BENCHMARK(mutex_glibc_robust)->Name("mutex/glibc_robust_mutex")->Repetitions(3);
+BENCHMARK_CAPTURE(mutex_contended, filemap, std::string("filemap"))
+    ->Name("mutex_contended/filemap_named_mutex")
+    ->Repetitions(5)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(mutex_contended, boost, std::string("boost"))
+    ->Name("mutex_contended/boost_interprocess_mutex")
+    ->Repetitions(5)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(mutex_contended, robust, std::string("robust"))
+    ->Name("mutex_contended/glibc_robust_mutex")
+    ->Repetitions(5)
+    ->MinTime(1.0)
+    ->UseRealTime();
 
 int main(int argc, char** argv)
 {

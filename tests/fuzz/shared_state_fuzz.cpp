@@ -48,8 +48,8 @@ void rewrite(FuzzedDataProvider& input, filemap::FileMapping& mapping)
 {
     const auto length = input.ConsumeIntegralInRange<std::size_t>(1, 8);
     // Mostly the header and the hot words; sometimes anywhere.
-    const std::size_t span = input.ConsumeBool() ? std::min<std::size_t>(mapping.size(), 264)
-                                                 : mapping.size();
+    const std::size_t span =
+        input.ConsumeBool() ? std::min<std::size_t>(mapping.size(), 264) : mapping.size();
     const std::size_t at = input.ConsumeIntegralInRange<std::size_t>(0, span - 1);
     const std::vector<std::uint8_t> bytes = input.ConsumeBytes<std::uint8_t>(length);
     const std::size_t fits = std::min(bytes.size(), mapping.size() - at);
@@ -78,8 +78,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 1: rewrite(input, mutex_bytes); break;
         case 2: {
-            std::vector<std::byte> message(input.ConsumeIntegralInRange<std::size_t>(0, capacity + 8),
-                                           static_cast<std::byte>(++next));
+            std::vector<std::byte> message(
+                input.ConsumeIntegralInRange<std::size_t>(0, capacity + 8),
+                static_cast<std::byte>(++next));
             attempt([&] {
                 if (channel.try_send(message) && trusted) {
                     sent.push_back(message);

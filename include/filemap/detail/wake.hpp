@@ -109,9 +109,9 @@ private:
             }
             // Never longer than peer_check_interval: a waker that died between
             // publishing and waking us left a condition that holds already.
-            const Deadline until =
-                deadline && *deadline - now < peer_check_interval ? *deadline
-                                                                    : now + peer_check_interval;
+            const Deadline until = deadline && *deadline - now < peer_check_interval
+                                       ? *deadline
+                                       : now + peer_check_interval;
             event_.sleep(slot.sequence, seen, until); // a spurious return costs one more check
         }
     }
