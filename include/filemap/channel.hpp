@@ -22,6 +22,7 @@
 // any message up to capacity() once the receivers have drained it.
 #pragma once
 
+#include <filemap/detail/atomic64.hpp>
 #include <filemap/detail/block.hpp>
 #include <filemap/detail/deadline.hpp>
 #include <filemap/detail/factory.hpp>
@@ -334,8 +335,8 @@ private:
         if (!hold) {
             return false;
         }
-        std::atomic_ref<std::uint64_t> tail(layout.tail);
-        std::atomic_ref<std::uint64_t> head(layout.head);
+        detail::Atomic64 tail(layout.tail);
+        detail::Atomic64 head(layout.head);
         const std::uint64_t at = tail.load(std::memory_order_relaxed);
         const std::uint64_t need = record_size(message.size());
         std::uint64_t read = 0;
@@ -386,8 +387,8 @@ private:
         if (!hold) {
             return false;
         }
-        std::atomic_ref<std::uint64_t> tail(layout.tail);
-        std::atomic_ref<std::uint64_t> head(layout.head);
+        detail::Atomic64 tail(layout.tail);
+        detail::Atomic64 head(layout.head);
         const std::uint64_t at = head.load(std::memory_order_relaxed);
         // Messages below the last tail seen are published: no need to look again.
         if (self.seen_tail <= at && !self.data.wait(

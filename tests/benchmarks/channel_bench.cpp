@@ -6,6 +6,7 @@
 //   mutex/*       uncontended lock + unlock
 //   mutex_contended/*  lock + unlock while a second process does the same
 //                 on the same lock; time is one pair in this process
+//   mutex_recovery/*   from SIGKILL of a holder to the waiter's lock
 // The peer is this program started again as `channel_bench --peer ROLE ...`.
 #include <filemap/filemap.hpp>
 
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <csignal>
@@ -414,6 +416,48 @@ void mutex_contended(benchmark::State& state, const std::string& kind)
     arena.~Arena();
 }
 
+/// From the SIGKILL of a process holding the lock to the lock in this
+/// process, which was already waiting. glibc's robust mutex is released by
+/// the kernel as the holder exits; filemap's waiter notices within
+/// peer_check_interval.
+void mutex_recovery(benchmark::State& state, const std::string& kind)
+{
+    const std::string arena_name = unique("recovery-arena");
+    const std::string mutex_name = unique("recovery");
+    filemap::FileMapping mapping = filemap::FileMapping::create(arena_name, sizeof(Arena));
+    Arena& arena = *new (mapping.bytes().data()) Arena{};
+    make_robust(arena.robust);
+    filemap::NamedMutex named = filemap::NamedMutex::create(mutex_name);
+    for (auto _ : state) {
+        arena.running.store(0);
+        Peer peer({"mutex-holder", kind, arena_name, mutex_name});
+        while (arena.running.load() == 0) {
+            ::sched_yield();
+        }
+        Clock::time_point killed;
+        std::thread killer([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2)); // we are waiting by then
+            killed = Clock::now();
+            peer.kill();
+        });
+        if (kind == "filemap") {
+            named.lock();
+        } else if (pthread_mutex_lock(&arena.robust) == EOWNERDEAD) {
+            pthread_mutex_consistent(&arena.robust);
+        }
+        const auto locked = Clock::now();
+        killer.join();
+        state.SetIterationTime(std::chrono::duration<double>(locked - killed).count());
+        if (kind == "filemap") {
+            named.unlock();
+        } else {
+            pthread_mutex_unlock(&arena.robust);
+        }
+    }
+    pthread_mutex_destroy(&arena.robust);
+    arena.~Arena();
+}
+
 // ---- the peer ------------------------------------------------------------
 
 int peer(char** argv)
@@ -493,6 +537,19 @@ int peer(char** argv)
                 pthread_mutex_unlock(&arena.robust);
             }
         }
+    } else if (role == "mutex-holder") { // locks, then holds the lock until killed
+        filemap::FileMapping mapping = filemap::FileMapping::open(arg(1));
+        Arena& arena = *reinterpret_cast<Arena*>(mapping.bytes().data());
+        filemap::NamedMutex named = filemap::NamedMutex::open(arg(2));
+        if (arg(0) == "filemap") {
+            named.lock();
+        } else if (pthread_mutex_lock(&arena.robust) == EOWNERDEAD) {
+            pthread_mutex_consistent(&arena.robust);
+        }
+        arena.running.store(1);
+        for (;;) {
+            ::pause();
+        }
     } else if (role == "hog") {
         for (;;) {
             benchmark::DoNotOptimize(role);
@@ -560,6 +617,19 @@ BENCHMARK_CAPTURE(mutex_contended, robust, std::string("robust"))
     ->Repetitions(5)
     ->MinTime(1.0)
     ->UseRealTime();
+
+BENCHMARK_CAPTURE(mutex_recovery, filemap, std::string("filemap"))
+    ->Name("mutex_recovery/filemap_named_mutex")
+    ->Iterations(20)
+    ->Repetitions(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(mutex_recovery, robust, std::string("robust"))
+    ->Name("mutex_recovery/glibc_robust_mutex")
+    ->Iterations(20)
+    ->Repetitions(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv)
 {

@@ -12,6 +12,7 @@
 // that the object is of the kind they expect.
 #pragma once
 
+#include <filemap/detail/atomic64.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/steps.hpp>
 #include <filemap/detail/wake.hpp>
@@ -34,7 +35,11 @@ namespace filemap::detail {
 template <class T>
 T read_once(T& shared) noexcept
 {
-    return std::atomic_ref<T>(shared).load(std::memory_order_relaxed);
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+        return Atomic64(shared).load(std::memory_order_relaxed);
+    } else {
+        return std::atomic_ref<T>(shared).load(std::memory_order_relaxed);
+    }
 }
 
 /// Every shared block starts with this header.

@@ -31,6 +31,7 @@
 // with the kernel's robust futexes.
 #pragma once
 
+#include <filemap/detail/atomic64.hpp>
 #include <filemap/detail/deadline.hpp>
 #include <filemap/detail/posix/liveness.hpp>
 #include <filemap/detail/posix/system.hpp>
@@ -106,7 +107,7 @@ private:
     static void hold(Slot& slot, ThreadMark me) noexcept
     {
         FILEMAP_STEP(lock_taken);
-        std::atomic_ref<std::uint64_t>(slot.holder).store(me, std::memory_order_relaxed);
+        Atomic64(slot.holder).store(me, std::memory_order_relaxed);
     }
 
     Locked lock_contended(Slot& slot, ThreadMark me, const Deadline& deadline, Error& error)
@@ -147,9 +148,8 @@ private:
             }
             const auto now = Clock::now();
             if (check_due(now) &&
-                certainly_gone(
-                    seen & tid_mask,
-                    std::atomic_ref<std::uint64_t>(slot.holder).load(std::memory_order_relaxed))) {
+                certainly_gone(seen & tid_mask,
+                               Atomic64(slot.holder).load(std::memory_order_relaxed))) {
                 if (word.compare_exchange_strong(seen, tid | waiters_bit, std::memory_order_acquire,
                                                  std::memory_order_relaxed)) {
                     hold(slot, me);
@@ -179,16 +179,18 @@ private:
     /// attachment: whether it is this waiter's turn to check the holder.
     bool check_due(Clock::time_point now) noexcept
     {
-        std::atomic_ref<std::int64_t> next(next_check_);
-        const std::int64_t at = now.time_since_epoch().count();
-        std::int64_t due = next.load(std::memory_order_relaxed);
+        Atomic64 next(next_check_);
+        const auto at = static_cast<std::uint64_t>(now.time_since_epoch().count());
+        std::uint64_t due = next.load(std::memory_order_relaxed);
+        const auto interval =
+            static_cast<std::uint64_t>(Clock::duration(peer_check_interval).count());
         return at >= due &&
-               next.compare_exchange_strong(due, at + Clock::duration(peer_check_interval).count(),
+               next.compare_exchange_strong(due, at + interval, std::memory_order_relaxed,
                                             std::memory_order_relaxed);
     }
 
     static constexpr int max_spin_pauses = 16;
-    alignas(8) std::int64_t next_check_ = 0; ///< steady_clock ticks
+    alignas(8) std::uint64_t next_check_ = 0; ///< steady_clock ticks since its epoch
 };
 
 } // namespace filemap::detail::posix
