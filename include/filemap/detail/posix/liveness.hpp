@@ -116,12 +116,14 @@ inline ThreadMark this_thread_mark() noexcept
         unsigned forks;
     };
     thread_local Cache cache{0, 0};
-    const unsigned forks = current_forks();
-    if (cache.mark == 0 || cache.forks != forks) {
-        const auto tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
-        const auto stat = thread_stat(tid);
-        cache = {make_mark(tid, stat ? static_cast<std::uint32_t>(stat->start) : 0), forks};
+    // A filled cache means current_forks() ran: fork_count is being kept.
+    if (cache.mark != 0 && cache.forks == fork_count.load(std::memory_order_relaxed)) {
+        return cache.mark;
     }
+    const unsigned forks = current_forks();
+    const auto tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
+    const auto stat = thread_stat(tid);
+    cache = {make_mark(tid, stat ? static_cast<std::uint32_t>(stat->start) : 0), forks};
     return cache.mark;
 }
 

@@ -107,7 +107,10 @@ private:
     static void hold(Slot& slot, ThreadMark me) noexcept
     {
         FILEMAP_STEP(lock_taken);
-        Atomic64(slot.holder).store(me, std::memory_order_relaxed);
+        Atomic64 holder(slot.holder);
+        if (holder.load(std::memory_order_relaxed) != me) { // a thread that relocks stores nothing
+            holder.store(me, std::memory_order_relaxed);
+        }
     }
 
     Locked lock_contended(Slot& slot, ThreadMark me, const Deadline& deadline, Error& error)

@@ -127,11 +127,15 @@ inline bool resize(int fd, std::size_t size, bool reserve, Error& error)
 
 // ---- this process ----------------------------------------------------------
 
-/// This process's id and how many times it has forked, kept up to date by
-/// pthread_atfork instead of a getpid() system call per operation.
+/// How many times this process forked (counted in parent and child alike)
+/// since process_state() first ran. Constant-initialised: a hot path that
+/// has seen process_state() run reads it without a guard.
+inline std::atomic<unsigned> fork_count{0};
+
+/// This process's id, kept up to date by pthread_atfork instead of a
+/// getpid() system call per operation; the same handlers count forks.
 struct ProcessState {
     std::atomic<pid_t> pid{::getpid()};
-    std::atomic<unsigned> forks{0};
 };
 
 inline ProcessState& process_state() noexcept
@@ -139,10 +143,10 @@ inline ProcessState& process_state() noexcept
     static ProcessState state;
     static const bool registered = [] {
         ::pthread_atfork(
-            nullptr, [] { process_state().forks.fetch_add(1, std::memory_order_relaxed); },
+            nullptr, [] { fork_count.fetch_add(1, std::memory_order_relaxed); },
             [] {
                 process_state().pid.store(::getpid(), std::memory_order_relaxed);
-                process_state().forks.fetch_add(1, std::memory_order_relaxed);
+                fork_count.fetch_add(1, std::memory_order_relaxed);
             });
         return true;
     }();
@@ -155,9 +159,11 @@ inline pid_t current_process() noexcept
     return process_state().pid.load(std::memory_order_relaxed);
 }
 
+/// fork_count, after making sure the handlers that count are registered.
 inline unsigned current_forks() noexcept
 {
-    return process_state().forks.load(std::memory_order_relaxed);
+    process_state();
+    return fork_count.load(std::memory_order_relaxed);
 }
 
 // ---- kernel locks --------------------------------------------------------
