@@ -2,6 +2,8 @@
 // and child; the platform halves are support_posix.cpp and support_windows.cpp.
 #include "support.hpp"
 
+#include "../examples/text.hpp"
+
 #include <atomic>
 #include <cstdio>
 #include <iostream>
@@ -51,6 +53,16 @@ void tell(const std::string& line)
     std::fflush(stdout);
 }
 
+std::u16string to_utf16(const std::string& text)
+{
+    return example::to_utf16(text);
+}
+
+std::string from_utf16(std::u16string_view text)
+{
+    return example::to_utf8(text);
+}
+
 namespace {
 const char* fatal_step = nullptr;
 } // namespace
@@ -89,13 +101,14 @@ std::error_code code_from_line(const std::string& line)
 int run_role(int argc, char** argv)
 {
     become_child();
-    const auto found = roles().find(argv[2]);
+    const Args all = arguments(argc, argv);
+    const auto found = roles().find(all.at(2));
     if (found == roles().end()) {
         std::fprintf(stderr, "no child role %s\n", argv[2]);
         return 99;
     }
     try {
-        return found->second(Args(argv + 3, argv + argc));
+        return found->second(Args(all.begin() + 3, all.end()));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "child %s: %s\n", argv[2], e.what());
         return 98;

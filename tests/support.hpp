@@ -11,6 +11,7 @@
 #include <filemap/filemap.hpp>
 
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -22,6 +23,12 @@ using Args = std::vector<std::string>;
 long process_id();
 /// "fmt-<pid>-": what every name this process makes starts with.
 std::string name_prefix();
+/// This process's arguments as UTF-8 (Windows hands main() its ANSI code
+/// page; the UTF-16 command line has every character).
+Args arguments(int argc, char** argv);
+/// UTF-8 text as UTF-16, and back: for the Windows peers' wide strings.
+std::u16string to_utf16(const std::string& text);
+std::string from_utf16(std::u16string_view text);
 /// Called first in a child role (POSIX: die with the parent).
 void become_child();
 /// POSIX only: drops this (root) process to the `nobody` user; false if it cannot.

@@ -25,6 +25,11 @@ long process_id()
     return static_cast<long>(::getpid());
 }
 
+Args arguments(int argc, char** argv)
+{
+    return Args(argv, argv + argc);
+}
+
 void become_child()
 {
     // A parent that dies mid-test (a crash, a CTest timeout) takes its

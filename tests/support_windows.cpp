@@ -13,11 +13,27 @@
 #include <stdexcept>
 #include <windows.h>
 
+#include <shellapi.h> // after <windows.h>, which it needs
+
 namespace test {
 
 long process_id()
 {
     return static_cast<long>(::GetCurrentProcessId());
+}
+
+Args arguments(int, char**)
+{
+    int count = 0;
+    wchar_t** wide = ::CommandLineToArgvW(::GetCommandLineW(), &count);
+    Args args;
+    for (int i = 0; i < count; ++i) {
+        const std::wstring_view arg(wide[i]);
+        args.push_back(from_utf16(
+            std::u16string_view(reinterpret_cast<const char16_t*>(arg.data()), arg.size())));
+    }
+    ::LocalFree(wide);
+    return args;
 }
 
 void become_child() {}

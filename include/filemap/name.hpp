@@ -1,22 +1,30 @@
 // filemap/name.hpp - the portable name rules, checked before any system call.
 //
-// A name is 1 to 250 characters of
-// A-Z a-z 0-9 . _ -, optionally after a Windows namespace prefix `Local\` or
-// `Global\`. The same name works on every platform: on POSIX the object is
-// "/" + name (the prefix is accepted and ignored), which is what Python's
-// multiprocessing.shared_memory and Boost.Interprocess use too. Anything else
-// is std::errc::invalid_argument with a message saying which rule broke,
-// so a name can never reach into a directory or alias another object.
+// A name is 1 to 250 bytes of printable UTF-8, optionally after a Windows
+// namespace prefix `Local\` or `Global\`: any character but control
+// characters (U+0000-U+001F, U+007F-U+009F), '/' and '\' (which would reach
+// into a directory or another namespace), and '#', which filemap reserves
+// for the kernel objects it names after an object ("orders#lock" beside
+// "orders", on Windows); "." and ".." are refused too. So GUID-style names,
+// names with spaces and non-ASCII names work, and the same name means the
+// same object on every platform: on POSIX the object is "/" + name (the
+// prefix is accepted and ignored), which is what Python's
+// multiprocessing.shared_memory and Boost.Interprocess use too; on Windows
+// it is the name in UTF-16. Anything else is std::errc::invalid_argument
+// with a message saying which rule broke.
 #pragma once
 
+#include <filemap/detail/utf8.hpp>
 #include <filemap/error.hpp>
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace filemap::detail {
 
+/// The longest name, in bytes of UTF-8, after any prefix.
 inline constexpr std::size_t max_name_length = 250;
 
 /// Separates a name from the purpose of a kernel object filemap derives from
@@ -30,10 +38,24 @@ struct Name {
     std::string_view base;   ///< the portable part, never empty
 };
 
-inline bool is_name_char(char c) noexcept
+/// Why the character `c` may not be in a name, or "" if it may.
+inline std::string refused_character(char32_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
+    if (c == 0) {
+        return "a NUL character";
+    }
+    if (c < 0x20 || (c >= 0x7F && c <= 0x9F)) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(c));
+        return std::string("the control character ") + code;
+    }
+    switch (c) {
+    case '/': return "'/'";
+    case '\\': return "'\\' (only Local\\ or Global\\ may lead)";
+    case derived_separator:
+        return "'#' (reserved: filemap names its kernel objects \"<name>#<purpose>\")";
+    default: return {};
+    }
 }
 
 /// Checks `name` against the rules; on failure sets `error` and returns {}.
@@ -55,7 +77,7 @@ inline Name parse_name(std::string_view name, Error& error)
     }
     if (base.size() > max_name_length) {
         error.set(std::errc::invalid_argument, "name is " + std::to_string(base.size()) +
-                                                   " characters, the limit is " +
+                                                   " bytes, the limit is " +
                                                    std::to_string(max_name_length));
         return {};
     }
@@ -63,19 +85,21 @@ inline Name parse_name(std::string_view name, Error& error)
         error.set(std::errc::invalid_argument, "name may not be \".\" or \"..\"");
         return {};
     }
-    for (std::size_t i = 0; i < base.size(); ++i) {
-        if (!is_name_char(base[i])) {
-            const auto at = std::to_string(parsed.prefix.size() + i);
-            const char c = base[i];
-            std::string what = c == '\0'   ? std::string("a NUL character")
-                               : c == '/'  ? std::string("'/'")
-                               : c == '\\' ? std::string("'\\' (only Local\\ or Global\\ may lead)")
-                                           : "character " + quoted(std::string_view(&c, 1));
-            error.set(std::errc::invalid_argument,
-                      "name has " + what + " at position " + at +
-                          "; allowed are A-Z a-z 0-9 . _ - after an optional Local\\ or Global\\");
+    for (std::size_t i = 0; i < base.size();) {
+        const CodePoint c = decode_utf8(base, i);
+        const std::string at = " at byte " + std::to_string(parsed.prefix.size() + i);
+        if (c.length == 0) {
+            error.set(std::errc::invalid_argument, "name is not valid UTF-8" + at);
             return {};
         }
+        if (const std::string why = refused_character(c.value); !why.empty()) {
+            error.set(std::errc::invalid_argument,
+                      "name has " + why + at +
+                          "; a name is printable UTF-8 without / \\ # after an optional "
+                          "Local\\ or Global\\");
+            return {};
+        }
+        i += c.length;
     }
     return parsed;
 }

@@ -22,6 +22,43 @@ namespace {
     (void)what;
 }
 
+/// The length of the well-formed UTF-8 sequence at the start of `text`,
+/// 0 if there is none: Unicode's table of well-formed byte sequences
+/// (Table 3-7), written as ranges, independently of filemap's decoder.
+std::size_t well_formed(std::string_view text)
+{
+    struct Row {
+        unsigned char first[2];
+        unsigned char second[2];
+        std::size_t length;
+    };
+    static const Row rows[] = {
+        {{0x00, 0x7F}, {0, 0}, 1},       {{0xC2, 0xDF}, {0x80, 0xBF}, 2},
+        {{0xE0, 0xE0}, {0xA0, 0xBF}, 3}, {{0xE1, 0xEC}, {0x80, 0xBF}, 3},
+        {{0xED, 0xED}, {0x80, 0x9F}, 3}, {{0xEE, 0xEF}, {0x80, 0xBF}, 3},
+        {{0xF0, 0xF0}, {0x90, 0xBF}, 4}, {{0xF1, 0xF3}, {0x80, 0xBF}, 4},
+        {{0xF4, 0xF4}, {0x80, 0x8F}, 4},
+    };
+    const auto byte = [&](std::size_t i) {
+        return static_cast<unsigned char>(text[i]);
+    };
+    for (const Row& row : rows) {
+        if (byte(0) < row.first[0] || byte(0) > row.first[1] || text.size() < row.length) {
+            continue;
+        }
+        if (row.length > 1 && (byte(1) < row.second[0] || byte(1) > row.second[1])) {
+            return 0;
+        }
+        for (std::size_t i = 2; i < row.length; ++i) {
+            if (byte(i) < 0x80 || byte(i) > 0xBF) {
+                return 0;
+            }
+        }
+        return row.length;
+    }
+    return 0;
+}
+
 /// The rules, written again as plainly as possible: the oracle.
 bool allowed(std::string_view name)
 {
@@ -35,12 +72,18 @@ bool allowed(std::string_view name)
         name == "..") {
         return false;
     }
-    for (const char c : name) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-        if (!ok) {
+    while (!name.empty()) {
+        const std::size_t length = well_formed(name);
+        if (length == 0) {
             return false;
         }
+        const auto c = static_cast<unsigned char>(name[0]);
+        const auto c1 = length > 1 ? static_cast<unsigned char>(name[1]) : 0;
+        const bool control = c < 0x20 || c == 0x7F || (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F);
+        if (control || c == '/' || c == '\\' || c == '#') {
+            return false;
+        }
+        name.remove_prefix(length);
     }
     return true;
 }
@@ -77,7 +120,7 @@ void fuzz_offsets(const std::uint8_t* data, std::size_t size)
     if (size < 1) {
         return;
     }
-    const std::uint8_t op = data[0] % 7;
+    const std::uint8_t op = data[0] % 10;
     ++data;
     --size;
     const auto offset = static_cast<std::size_t>(take64(data, size));
@@ -89,6 +132,9 @@ void fuzz_offsets(const std::uint8_t* data, std::size_t size)
         return;
     }
     const std::span<std::byte> span(buffer.data(), length > buffer.size() ? buffer.size() : length);
+    // The rest of the input as UTF-16 code units, for the wide writes.
+    std::u16string text16(size / 2, u'\0');
+    std::memcpy(text16.data(), data, text16.size() * 2);
     bool threw = false;
     try {
         switch (op) {
@@ -101,6 +147,9 @@ void fuzz_offsets(const std::uint8_t* data, std::size_t size)
         case 4: mapping.as_span<std::uint32_t>(offset, length); break;
         case 5: mapping.write_value(length, offset); break;
         case 6: (void)mapping.read_value<std::uint64_t>(offset); break;
+        case 7: mapping.read_wstring(offset); break;
+        case 8: mapping.read_u16string(offset); break;
+        case 9: mapping.write(std::u16string_view(text16.data(), text16.size()), offset); break;
         }
     } catch (const std::out_of_range&) {
         threw = true;
@@ -113,6 +162,17 @@ void fuzz_offsets(const std::uint8_t* data, std::size_t size)
     // Plain operations must refuse exactly what does not fit.
     if ((op == 0 || op == 1) && length <= buffer.size() && threw == fits) {
         fail("a bounds check disagrees with offset + length <= size");
+    }
+    // A string write fits with its terminator, or throws; reads throw only past the end.
+    const auto fits_bytes = [&](std::size_t bytes) {
+        return offset <= mapping.size() && bytes <= mapping.size() - offset;
+    };
+    if ((op == 3 && threw == fits_bytes(size + 1)) ||
+        (op == 9 && threw == fits_bytes((text16.size() + 1) * 2))) {
+        fail("a string write disagrees with offset + text + terminator <= size");
+    }
+    if ((op == 2 || op == 7 || op == 8) && threw != (offset > mapping.size())) {
+        fail("a string read refused an offset inside, or took one outside");
     }
 }
 
