@@ -52,9 +52,11 @@ struct Options {
     /// Back every page at create, so that running out of memory fails there
     /// with no_space_on_device instead of SIGBUS on first touch. false: sparse.
     bool reserve = true;
-    /// Ask for transparent huge pages (madvise(MADV_HUGEPAGE); effective
-    /// where the kernel enables them for shared memory). Windows: large pages
-    /// need a privilege filemap does not take, so this is not_supported.
+    /// Ask for huge pages. Linux: transparent huge pages (madvise
+    /// MADV_HUGEPAGE; effective where the kernel enables them for shared
+    /// memory). Windows, at create: a SEC_LARGE_PAGES section of whole large
+    /// pages (GetLargePageMinimum), locked in memory; permission_denied,
+    /// naming SeLockMemoryPrivilege, when the process lacks that privilege.
     bool huge_pages = false;
 };
 

@@ -356,8 +356,8 @@ private:
                                 Error& error)
     {
         const Options& options = request.options;
-        const NewObject object{request.size, options.lifetime, options.permissions,
-                               options.reserve};
+        const NewObject object{request.size, options.lifetime, options.permissions, options.reserve,
+                               options.huge_pages};
         os::Handle handle = os::create_named(name, object, error);
         if (error) {
             return {};

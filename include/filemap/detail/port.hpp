@@ -32,7 +32,8 @@ struct NewObject {
     Lifetime lifetime = Lifetime::scoped;
     std::filesystem::perms permissions =
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-    bool reserve = true; ///< back every page now (else sparse)
+    bool reserve = true;     ///< back every page now (else sparse)
+    bool huge_pages = false; ///< Windows: a SEC_LARGE_PAGES section
 };
 
 /// Which window of an object to map, and how.

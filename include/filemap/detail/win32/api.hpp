@@ -10,6 +10,7 @@
 // in MinGW's import libraries.
 #pragma once
 
+#include <filemap/detail/utf8.hpp>
 #include <filemap/error.hpp>
 #include <filemap/name.hpp>
 
@@ -74,25 +75,29 @@ __declspec(dllimport) int __stdcall SetEvent(void*);
 __declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigned long);
 __declspec(dllimport) int __stdcall GetFileSizeEx(void*, _LARGE_INTEGER*);
 __declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);
+__declspec(dllimport) filemap::detail::win::SizeT __stdcall GetLargePageMinimum(void);
 }
 
 namespace filemap::detail::win {
 
 // The few constants used, with their <windows.h> names in comments.
-inline constexpr unsigned long page_readonly = 0x02;         // PAGE_READONLY
-inline constexpr unsigned long page_readwrite = 0x04;        // PAGE_READWRITE
-inline constexpr unsigned long sec_commit = 0x8000000;       // SEC_COMMIT
-inline constexpr unsigned long section_query = 0x0001;       // SECTION_QUERY
-inline constexpr unsigned long file_map_copy = 0x0001;       // FILE_MAP_COPY
-inline constexpr unsigned long file_map_write = 0x0002;      // FILE_MAP_WRITE
-inline constexpr unsigned long file_map_read = 0x0004;       // FILE_MAP_READ
-inline constexpr unsigned long file_map_execute = 0x0020;    // FILE_MAP_EXECUTE
-inline constexpr unsigned long generic_read = 0x80000000UL;  // GENERIC_READ
-inline constexpr unsigned long generic_write = 0x40000000UL; // GENERIC_WRITE
-inline constexpr unsigned long share_all = 0x7;              // FILE_SHARE_READ | WRITE | DELETE
-inline constexpr unsigned long open_existing = 3;            // OPEN_EXISTING
-inline constexpr unsigned long attribute_normal = 0x80;      // FILE_ATTRIBUTE_NORMAL
-inline constexpr unsigned long attribute_directory = 0x10;   // FILE_ATTRIBUTE_DIRECTORY
+inline constexpr unsigned long page_readonly = 0x02;                // PAGE_READONLY
+inline constexpr unsigned long page_readwrite = 0x04;               // PAGE_READWRITE
+inline constexpr unsigned long sec_commit = 0x8000000;              // SEC_COMMIT
+inline constexpr unsigned long sec_large_pages = 0x80000000UL;      // SEC_LARGE_PAGES
+inline constexpr unsigned long file_map_large_pages = 0x20000000UL; // FILE_MAP_LARGE_PAGES
+inline constexpr unsigned long privilege_not_held = 1314;           // ERROR_PRIVILEGE_NOT_HELD
+inline constexpr unsigned long section_query = 0x0001;              // SECTION_QUERY
+inline constexpr unsigned long file_map_copy = 0x0001;              // FILE_MAP_COPY
+inline constexpr unsigned long file_map_write = 0x0002;             // FILE_MAP_WRITE
+inline constexpr unsigned long file_map_read = 0x0004;              // FILE_MAP_READ
+inline constexpr unsigned long file_map_execute = 0x0020;           // FILE_MAP_EXECUTE
+inline constexpr unsigned long generic_read = 0x80000000UL;         // GENERIC_READ
+inline constexpr unsigned long generic_write = 0x40000000UL;        // GENERIC_WRITE
+inline constexpr unsigned long share_all = 0x7;            // FILE_SHARE_READ | WRITE | DELETE
+inline constexpr unsigned long open_existing = 3;          // OPEN_EXISTING
+inline constexpr unsigned long attribute_normal = 0x80;    // FILE_ATTRIBUTE_NORMAL
+inline constexpr unsigned long attribute_directory = 0x10; // FILE_ATTRIBUTE_DIRECTORY
 inline constexpr unsigned long invalid_attributes = 0xFFFFFFFFUL; // INVALID_FILE_ATTRIBUTES
 inline constexpr unsigned long handle_flag_inherit = 0x1;         // HANDLE_FLAG_INHERIT
 inline constexpr unsigned long already_exists = 183;              // ERROR_ALREADY_EXISTS
@@ -172,10 +177,40 @@ inline void set_named_failure(Error& error, const Name& name, unsigned long code
     }
 }
 
-/// Widens a name the rules have checked: ASCII only.
+/// `size` rounded up to whole large pages (GetLargePageMinimum); 0, with
+/// `error` set, where there are none or the rounding overflows.
+inline std::size_t whole_large_pages(std::size_t size, Error& error)
+{
+    const auto large = static_cast<std::size_t>(GetLargePageMinimum());
+    if (large == 0) {
+        error.set(std::errc::not_supported, "this system has no large pages");
+        return 0;
+    }
+    const std::size_t rest = size % large;
+    if (rest != 0 && size > static_cast<std::size_t>(-1) - (large - rest)) {
+        error.set(std::errc::invalid_argument, "the size overflows when rounded to large pages");
+        return 0;
+    }
+    return rest == 0 ? size : size + (large - rest);
+}
+
+/// A failure to make or map a SEC_LARGE_PAGES section: a missing privilege
+/// says which one, since no other cause is as likely or as fixable.
+inline void set_large_pages_failure(Error& error, unsigned long code, const char* what)
+{
+    if (code == privilege_not_held) {
+        error.set(std::errc::permission_denied,
+                  "large pages need the SeLockMemoryPrivilege privilege (\"Lock pages in "
+                  "memory\"), which this process does not hold");
+    } else {
+        set_win32(error, code, what);
+    }
+}
+
+/// The UTF-16 form Windows takes of a name the rules have checked (UTF-8).
 inline std::wstring widen(std::string_view text)
 {
-    return std::wstring(text.begin(), text.end());
+    return utf8_to_utf16<wchar_t>(text);
 }
 
 inline std::wstring wide_name(const Name& name)

@@ -89,13 +89,25 @@ inline os::Handle os::create_named(const Name& name, const NewObject& object, Er
     win::SecurityAttributes attributes = descriptor.attributes();
     // Paging-file sections are always committed: SEC_RESERVE would need
     // VirtualAlloc before each first touch, so `reserve` cannot be relaxed.
-    Handle handle(CreateFileMappingW(win::invalid_handle,
-                                     reinterpret_cast<_SECURITY_ATTRIBUTES*>(&attributes),
-                                     win::page_readwrite | win::sec_commit, win::high(object.size),
-                                     win::low(object.size), win::wide_name(name).c_str()));
+    unsigned long flags = win::page_readwrite | win::sec_commit;
+    std::size_t size = object.size;
+    if (object.huge_pages) { // a whole number of large pages, locked in memory
+        size = win::whole_large_pages(size, error);
+        if (error) {
+            return {};
+        }
+        flags |= win::sec_large_pages;
+    }
+    Handle handle(CreateFileMappingW(
+        win::invalid_handle, reinterpret_cast<_SECURITY_ATTRIBUTES*>(&attributes), flags,
+        win::high(size), win::low(size), win::wide_name(name).c_str()));
     const unsigned long code = GetLastError();
     if (!handle) {
-        win::set_named_failure(error, name, code);
+        if (object.huge_pages && code == win::privilege_not_held) {
+            win::set_large_pages_failure(error, code, "CreateFileMappingW");
+        } else {
+            win::set_named_failure(error, name, code);
+        }
         return {};
     }
     if (code == win::already_exists) { // a handle to the existing object: not ours to hand out
@@ -250,20 +262,26 @@ inline void os::set_inheritable(const Handle& handle, bool inheritable, Error& e
 
 inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& error)
 {
-    if (request.huge_pages) {
-        error.set(std::errc::not_supported,
-                  "large pages need SEC_LARGE_PAGES and SeLockMemoryPrivilege at create");
-        return {};
-    }
     const auto skip = static_cast<std::size_t>(request.offset % win::granularity);
     const std::uint64_t start = request.offset - skip;
-    const unsigned long rights = request.access == Access::read_only    ? win::file_map_read
-                                 : request.access == Access::read_write ? win::file_map_write
-                                                                        : win::file_map_copy;
-    const std::size_t length = skip + request.length;
+    unsigned long rights = request.access == Access::read_only    ? win::file_map_read
+                           : request.access == Access::read_write ? win::file_map_write
+                                                                  : win::file_map_copy;
+    std::size_t length = skip + request.length;
+    if (request.huge_pages) { // a view of large pages spans whole ones
+        length = win::whole_large_pages(length, error);
+        if (error) {
+            return {};
+        }
+        rights |= win::file_map_large_pages;
+    }
     void* base = MapViewOfFile(handle.native(), rights, win::high(start), win::low(start), length);
     if (base == nullptr) {
-        win::set_win32(error, GetLastError(), "MapViewOfFile");
+        if (request.huge_pages) {
+            win::set_large_pages_failure(error, GetLastError(), "MapViewOfFile");
+        } else {
+            win::set_win32(error, GetLastError(), "MapViewOfFile");
+        }
         return {};
     }
     if (request.prefault) {
