@@ -3,17 +3,26 @@
 // Opens the object 01-writer created (open never creates one by mistake),
 // prints the message, and answers through the same memory.
 //
-//     02-reader [name]
+//     02-reader [--wide] [name]
+//
+// --wide reads UTF-16 text, as a UNICODE Windows program writes it
+// (Microsoft's "Creating Named Shared Memory" sample: run its server with
+// the same name, e.g. Global\MyFileMappingObject, and this reads it).
+#include "text.hpp"
+
 #include <filemap/filemap.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <thread>
 
 int main(int argc, char** argv)
 {
-    const std::string name = argc > 1 ? argv[1] : "filemap-demo";
+    const bool wide = argc > 1 && std::strcmp(argv[1], "--wide") == 0;
+    const int first = wide ? 2 : 1;
+    const std::string name = argc > first ? argv[first] : "filemap-demo";
     std::error_code ec;
     filemap::FileMapping shared;
     // The writer may still be starting: try for a few seconds.
@@ -31,9 +40,15 @@ int main(int argc, char** argv)
                      ec.message().c_str());
         return 1;
     }
-    const std::string message = shared.read_string();
-    std::printf("reader: read \"%s\" from \"%s\" (%zu bytes)\n", message.c_str(), name.c_str(),
-                shared.size());
-    shared.write("got it: " + std::to_string(message.size()) + " characters", 128);
+    const std::string message =
+        wide ? example::to_utf8(shared.read_u16string()) : shared.read_string();
+    std::printf("reader: read \"%s\" from \"%s\" (%zu bytes%s)\n", message.c_str(), name.c_str(),
+                shared.size(), wide ? ", UTF-16" : "");
+    const std::string answer = "got it: " + std::to_string(message.size()) + " bytes of UTF-8";
+    if (wide) {
+        shared.write(std::u16string_view(example::to_utf16(answer)), 128);
+    } else {
+        shared.write(answer, 128);
+    }
     return 0;
 }

@@ -14,6 +14,11 @@ echo "--- two processes, one named mapping \"$name\""
 writer=$!
 "$bin/02-reader" "$name"
 wait "$writer"
+echo "--- the same in UTF-16, as UNICODE Windows programs store text (--wide)"
+"$bin/01-writer" --wide "$name-wide" "Grüße from process $$" &
+writer=$!
+"$bin/02-reader" --wide "$name-wide"
+wait "$writer"
 echo "--- a message loop over a Channel: 06-receiver in the background, 05-sender in front"
 "$bin/06-receiver" &
 receiver=$!

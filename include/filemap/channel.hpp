@@ -81,6 +81,14 @@ public:
     void send(std::span<const std::byte> message) { send_until("send", message, std::nullopt); }
     /// Sends the characters of `text` (no '\0' is added); fails as send() does.
     void send(std::string_view text) { send(std::as_bytes(std::span(text.data(), text.size()))); }
+    /// Sends the code units of `text` (UTF-16 on Windows, UTF-32 on Linux;
+    /// no terminator); fails as send() does (capacity counts bytes).
+    void send(std::wstring_view text) { send(std::as_bytes(std::span(text.data(), text.size()))); }
+    /// Sends the UTF-16 code units of `text` (no terminator); fails as send() does.
+    void send(std::u16string_view text)
+    {
+        send(std::as_bytes(std::span(text.data(), text.size())));
+    }
     /// Sends only if there is room now; fails as send() does.
     bool try_send(std::span<const std::byte> message)
     {
@@ -116,15 +124,13 @@ public:
         return size;
     }
     /// The next message as text; fails as receive() does.
-    std::string receive_string()
-    {
-        std::string text;
-        take("receive_string", std::nullopt, [&](std::size_t length) {
-            text.resize(length);
-            return reinterpret_cast<std::byte*>(text.data());
-        });
-        return text;
-    }
+    std::string receive_string() { return receive_text<char>("receive_string"); }
+    /// The next message as wide text. A message that is not a whole number
+    /// of code units is invalid_argument, and stays for the next receive;
+    /// otherwise fails as receive() does.
+    std::wstring receive_wstring() { return receive_text<wchar_t>("receive_wstring"); }
+    /// The next message as UTF-16 text; fails as receive_wstring() does.
+    std::u16string receive_u16string() { return receive_text<char16_t>("receive_u16string"); }
     /// The next message if one is there now; fails as receive() does.
     std::optional<std::vector<std::byte>> try_receive()
     {
@@ -420,6 +426,23 @@ private:
         FILEMAP_STEP(receive_freed);
         self.space.notify(layout.space);
         return true;
+    }
+
+    template <class Char>
+    std::basic_string<Char> receive_text(const char* operation)
+    {
+        std::basic_string<Char> text;
+        take(operation, std::nullopt, [&](std::size_t length) {
+            if (length % sizeof(Char) != 0) {
+                detail::throw_error(operation, name(), std::errc::invalid_argument,
+                                    "the message is " + std::to_string(length) +
+                                        " bytes, not a whole number of " +
+                                        std::to_string(sizeof(Char)) + "-byte code units");
+            }
+            text.resize(length / sizeof(Char));
+            return reinterpret_cast<std::byte*>(text.data());
+        });
+        return text;
     }
 
     std::optional<std::vector<std::byte>> receive_vector(const char* operation,

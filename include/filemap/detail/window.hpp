@@ -3,7 +3,8 @@
 // FileMapping (a window of a whole object) and View (a window of part of
 // one) derive from Window and add only what differs between them; the API
 // is written once, here. It allows copies in and out of trivially copyable
-// types, strings stored with one '\0', and zero-copy typed spans. It forbids,
+// types, strings (narrow, wide, UTF-16) stored with one zero code unit, and
+// zero-copy typed spans. It forbids,
 // by construction: any access outside the window (offset + length is checked
 // without overflow and throws std::out_of_range naming all three), a partial
 // write (the checks come first), writes through a read-only mapping
@@ -20,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -98,13 +100,20 @@ public:
 
     /// Stores `text` and one '\0' (text.size() + 1 bytes) at `offset`; fails
     /// as write(bytes) does, and then writes nothing.
-    void write(std::string_view text, std::size_t offset = 0)
+    void write(std::string_view text, std::size_t offset = 0) { write_text("write", text, offset); }
+    /// Stores the code units of `text` and one L'\0' at `offset` (which need
+    /// not be aligned): UTF-16 on Windows, exactly the bytes a UNICODE
+    /// program's CopyMemory of a TCHAR string stores; UTF-32 on Linux.
+    /// Fails as write(bytes) does, and then writes nothing.
+    void write(std::wstring_view text, std::size_t offset = 0)
     {
-        check_writable("write");
-        check_bounds("write", offset, text.size(), 1);
-        std::byte* target = mapping_.data() + offset;
-        copy(target, text.data(), text.size());
-        target[text.size()] = std::byte{0};
+        write_text("write", text, offset);
+    }
+    /// Stores the UTF-16 code units of `text` and one u'\0' at `offset` (which
+    /// need not be aligned), on every platform; fails as write(bytes) does.
+    void write(std::u16string_view text, std::size_t offset = 0)
+    {
+        write_text("write", text, offset);
     }
 
     /// Copies the bytes of `value` to `offset`; fails as write(bytes) does.
@@ -137,27 +146,23 @@ public:
     /// its bounds.
     std::string read_string(std::size_t offset = 0) const
     {
-        check_bounds("read_string", offset, 0);
-        // Every byte is copied once into a private chunk and the NUL looked
-        // for there: a peer writing meanwhile cannot put a NUL inside the
-        // result or move the end past the mapping.
-        const std::byte* from = mapping_.data() + offset;
-        std::size_t room = mapping_.size() - offset;
-        std::string text;
-        char chunk[256];
-        while (room != 0) {
-            const std::size_t length = std::min(room, sizeof chunk);
-            copy(chunk, from, length);
-            if (const void* nul = std::memchr(chunk, 0, length); nul != nullptr) {
-                return text.append(chunk,
-                                   static_cast<std::size_t>(static_cast<const char*>(nul) -
-                                                            static_cast<const char*>(chunk)));
-            }
-            text.append(chunk, length);
-            from += length;
-            room -= length;
-        }
-        return text;
+        return read_text<char>("read_string", offset);
+    }
+    /// The wide text at `offset` (need not be aligned) up to the first
+    /// L'\0', or to the last whole code unit before the end of the mapping:
+    /// what a UNICODE Windows program (TCHAR, AutoHotkey's StrPut, AutoIt's
+    /// wchar[]) wrote, on Windows. Fails as read_string() does, and reads
+    /// each code unit once.
+    std::wstring read_wstring(std::size_t offset = 0) const
+    {
+        return read_text<wchar_t>("read_wstring", offset);
+    }
+    /// The UTF-16 text at `offset` (need not be aligned) up to the first
+    /// u'\0', or to the last whole code unit before the end of the mapping,
+    /// on every platform. Fails as read_string() does.
+    std::u16string read_u16string(std::size_t offset = 0) const
+    {
+        return read_text<char16_t>("read_u16string", offset);
     }
 
     /// The T whose bytes are at `offset`; fails as read(bytes) does.
@@ -219,6 +224,44 @@ private:
         if (length != 0) {
             std::memcpy(to, from, length);
         }
+    }
+
+    /// Stores the code units of `text` and one zero unit; all or nothing.
+    template <class Char>
+    void write_text(const char* operation, std::basic_string_view<Char> text, std::size_t offset)
+    {
+        check_writable(operation);
+        check_bounds(operation, offset, text.size() * sizeof(Char), sizeof(Char));
+        std::byte* target = mapping_.data() + offset;
+        copy(target, text.data(), text.size() * sizeof(Char));
+        const Char zero{};
+        copy(target + text.size() * sizeof(Char), &zero, sizeof(Char));
+    }
+
+    /// The code units at `offset` up to the first zero unit or the last
+    /// whole unit of the mapping. Every unit is copied once into a private
+    /// chunk and the zero looked for there: a peer writing meanwhile cannot
+    /// put a zero inside the result or move the end past the mapping.
+    template <class Char>
+    std::basic_string<Char> read_text(const char* operation, std::size_t offset) const
+    {
+        check_bounds(operation, offset, 0);
+        const std::byte* from = mapping_.data() + offset;
+        std::size_t units = (mapping_.size() - offset) / sizeof(Char);
+        std::basic_string<Char> text;
+        Char chunk[256 / sizeof(Char)];
+        while (units != 0) {
+            const std::size_t length = std::min(units, std::size(chunk));
+            copy(chunk, from, length * sizeof(Char));
+            const Char* end = std::find(chunk, chunk + length, Char{});
+            text.append(chunk, static_cast<std::size_t>(end - chunk));
+            if (end != chunk + length) {
+                break;
+            }
+            from += length * sizeof(Char);
+            units -= length;
+        }
+        return text;
     }
 
     template <class T>
