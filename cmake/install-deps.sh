@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, on Debian or Ubuntu, what a filemap task needs and the machine lacks.
-#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format|bitness ...
+#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format|bitness|windows32 ...
 # Uses apt-get directly as root, through sudo otherwise; installs nothing
 # when everything is already there.
 set -eu
@@ -11,6 +11,7 @@ packages() {
         test) echo "g++ cmake make libmsgsl-dev catch2 python3 pkg-config" ;;
         bench) echo "g++ cmake make libmsgsl-dev libbenchmark-dev libboost-dev" ;;
         windows) echo "g++-mingw-w64-x86-64-posix wine wine64 libmsgsl-dev catch2" ;;
+        windows32) echo "g++-mingw-w64-i686-posix libmsgsl-dev catch2" ;;
         sanitize) echo "clang libclang-rt-14-dev" ;;
         clang) echo "clang" ;;
         docs) echo "doxygen" ;;

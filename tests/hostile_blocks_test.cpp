@@ -71,7 +71,7 @@ const test::Role scramble("scramble", [](const test::Args& args) {
     long writes = 0;
     while (std::chrono::steady_clock::now() < until) {
         const std::uint64_t value = random();
-        const std::size_t at = random() % (mapping.size() - 8);
+        const auto at = static_cast<std::size_t>(random() % (mapping.size() - 8));
         if (value & 1) {
             mapping.write_value(static_cast<std::uint8_t>(value >> 8), at);
         } else {
@@ -180,13 +180,14 @@ TEST_CASE("a record length a peer rewrote is a corrupt record, reported on every
     const auto head = read_at<std::uint64_t>(name, head_at);
     for (const std::uint32_t length : {0xFFFFFFF0u, 65u, 60u}) {
         INFO("length " << length);
-        peer_writes(name, ring_at + head % 80, length); // ring of align8(64) + 8 bytes
+        peer_writes(name, ring_at + static_cast<std::size_t>(head % 80),
+                    length); // ring of align8(64) + 8 bytes
         for (int attempt = 0; attempt < 2; ++attempt) {
             const std::string what = test::thrown_what([&] { channel.receive_string(); });
             CHECK(what.find("corrupt record at byte " + std::to_string(head)) != std::string::npos);
         }
     }
-    peer_writes(name, ring_at + head % 80, std::uint32_t{17});
+    peer_writes(name, ring_at + static_cast<std::size_t>(head % 80), std::uint32_t{17});
     CHECK(channel.receive_string() == "a message to find");
 }
 
