@@ -30,7 +30,8 @@ public:
     }
     void set(std::error_code code, std::string detail = {})
     {
-        code_ = code;
+        value_ = code.value();
+        category_ = &code.category();
         detail_ = std::move(detail);
     }
     /// Records an errno value; `detail` says what was being done if useful.
@@ -40,23 +41,30 @@ public:
     }
     void clear() noexcept
     {
-        code_.clear();
+        value_ = 0;
+        category_ = nullptr;
         detail_.clear();
     }
-    explicit operator bool() const noexcept { return static_cast<bool>(code_); }
+    explicit operator bool() const noexcept { return value_ != 0; }
     /// Whether this is `code`: filemap records every code it tests in
     /// std::generic_category, so this compares without a virtual call (which
     /// matters where a sanitizer's check of one would need a descriptor).
     bool is(std::errc code) const noexcept
     {
-        return code_.value() == static_cast<int>(code) &&
-               code_.category() == std::generic_category();
+        return value_ == static_cast<int>(code) && category_ == &std::generic_category();
     }
-    const std::error_code& code() const noexcept { return code_; }
+    /// The code; a cleared one (value 0, system category) when nothing failed.
+    std::error_code code() const noexcept
+    {
+        return category_ != nullptr ? std::error_code(value_, *category_) : std::error_code();
+    }
     const std::string& detail() const noexcept { return detail_; }
 
 private:
-    std::error_code code_;
+    // Not a std::error_code: its default constructor calls a function of the
+    // standard library, and an Error is made on every lock and send.
+    int value_ = 0;
+    const std::error_category* category_ = nullptr;
     std::string detail_;
 };
 
