@@ -17,7 +17,7 @@ inline std::u16string to_utf16(std::string_view utf8)
         };
         const unsigned char lead = byte(0);
         const std::size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-        char32_t c = length == 1 ? lead : lead & (0x7F >> length);
+        char32_t c = length == 1 ? lead : static_cast<char32_t>(lead & (0x7F >> length));
         bool ok = lead < 0x80 || (lead >= 0xC2 && lead <= 0xF4 && i + length <= utf8.size());
         for (std::size_t k = 1; ok && k < length; ++k) {
             ok = (byte(k) & 0xC0) == 0x80;

@@ -8,9 +8,19 @@
 #include <filemap/filemap.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if !defined(_WIN32)
+#include <cerrno>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 using filemap::Channel;
 using filemap::NamedMutex;
@@ -175,6 +185,60 @@ TEST_CASE("a thread that exits holding the lock: another thread takes over", "[d
 
 #if !defined(_WIN32)
 // Windows keeps kernel mutexes, which have no such steps: the kernel owns them.
+
+namespace {
+
+// MUTEX MS: as a container would, in new PID and mount namespaces with a
+// /proc of its own, locks MUTEX and holds it MS milliseconds. Its thread ids
+// and start times are its namespace's: read in ours they name other threads.
+const test::Role hold_in_container("hold-in-container", [](const test::Args& args) -> int {
+    if (::unshare(CLONE_NEWPID | CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        test::tell(std::string("no namespaces: ") + std::strerror(errno));
+        return 1;
+    }
+    const pid_t child = ::fork(); // pid 1 of the new namespace
+    if (child == 0) {
+        if (::mount("proc", "/proc", "proc", 0, nullptr) != 0) {
+            test::tell(std::string("no /proc of its own: ") + std::strerror(errno));
+            std::_Exit(1);
+        }
+        std::thread([&] { // a thread: its id is not 1, which every namespace has
+            NamedMutex mutex = NamedMutex::open(args.at(0));
+            mutex.lock();
+            test::tell("locked");
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(args.at(1))));
+            mutex.unlock();
+            test::tell("unlocked");
+        })
+            .join();
+        std::_Exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    // Not a return: this process can no longer fork (its namespace's init
+    // is gone), which LeakSanitizer's exit-time check would need.
+    std::fflush(stdout);
+    std::_Exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+});
+
+} // namespace
+
+TEST_CASE("a holder in another PID namespace (a container) is waited for, never judged dead",
+          "[dying_peers]")
+{
+    const std::string name = test::unique_name("container");
+    NamedMutex mutex = NamedMutex::create(name);
+    test::Child holder = test::Child::role("hold-in-container", {name, "300"});
+    REQUIRE(holder.read_line() == "locked");
+    // Several check intervals: its id and start time would look like a reused id here.
+    CHECK_FALSE(mutex.try_lock_for(std::chrono::milliseconds(150)));
+    REQUIRE(mutex.try_lock_for(patience));
+    CHECK_FALSE(mutex.previous_owner_died());
+    mutex.unlock();
+    CHECK(holder.read_line() == "unlocked");
+    CHECK(holder.wait() == 0);
+}
 
 TEST_CASE("a holder killed after taking the word, before recording itself, is recovered",
           "[dying_peers]")

@@ -3,7 +3,9 @@
 //
 // A lock in shared memory records its holder as a ThreadMark: the thread's
 // id and its start time, in 64 fixed-width bits that mean the same in 32-
-// and 64-bit processes. Nothing in a mark is a pointer. A waiter that finds
+// and 64-bit processes, beside the holder's PID namespace (thread ids are
+// per namespace: a waiter never judges a holder of another one, such as a
+// container sharing /dev/shm). Nothing in a mark is a pointer. A waiter that finds
 // the holder gone takes the lock over; "gone" must never be said of a live
 // thread, or two would hold the lock, so only a certain answer counts:
 //  - the kernel has no such thread (tkill(tid, 0) fails with ESRCH);
@@ -29,6 +31,7 @@
 #include <string_view>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -107,30 +110,53 @@ inline std::optional<ThreadStat> thread_stat(std::uint32_t tid) noexcept
     return stat;
 }
 
-/// The calling thread's mark, computed once per thread (and again in a
-/// forked child, whose thread has a new id).
-inline ThreadMark this_thread_mark() noexcept
+/// The PID namespace of the calling process: the low 32 bits of the inode
+/// of /proc/self/ns/pid (read relative to /proc, as start times are); 0 if
+/// unknown. Thread ids mean something only inside one namespace.
+inline std::uint32_t pid_namespace_of_self() noexcept
 {
-    struct Cache {
-        ThreadMark mark;
-        unsigned forks;
-    };
-    thread_local Cache cache{0, 0};
+    const Descriptor proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    struct stat st {};
+    if (!proc || ::fstatat(proc.get(), "self/ns/pid", &st, 0) != 0) {
+        return 0;
+    }
+    return static_cast<std::uint32_t>(st.st_ino);
+}
+
+/// Who the calling thread is, as a lock records it.
+struct ThisThread {
+    ThreadMark mark = 0;             ///< its id and start time
+    std::uint32_t pid_namespace = 0; ///< where that id means it
+    unsigned forks = 0;              ///< fork_count when computed
+};
+
+/// The calling thread's identity, computed once per thread (and again in a
+/// forked child, whose thread has a new id and maybe a new namespace).
+inline const ThisThread& this_thread() noexcept
+{
+    thread_local ThisThread cache;
     // A filled cache means current_forks() ran: fork_count is being kept.
     if (cache.mark != 0 && cache.forks == fork_count.load(std::memory_order_relaxed)) {
-        return cache.mark;
+        return cache;
     }
     const unsigned forks = current_forks();
     const auto tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
     const auto stat = thread_stat(tid);
-    cache = {make_mark(tid, stat ? static_cast<std::uint32_t>(stat->start) : 0), forks};
-    return cache.mark;
+    cache.mark = make_mark(tid, stat ? static_cast<std::uint32_t>(stat->start) : 0);
+    cache.pid_namespace = pid_namespace_of_self();
+    cache.forks = forks;
+    return cache;
 }
 
-/// True only if thread `tid` is certainly gone; `mark`, when it names the
-/// same id, adds its start time to the check.
-inline bool certainly_gone(std::uint32_t tid, ThreadMark mark) noexcept
+/// True only if thread `tid`, of PID namespace `pid_namespace`, is
+/// certainly gone; `mark`, when it names the same id, adds its start time to
+/// the check. A thread of another namespace (a container sharing /dev/shm)
+/// is never judged: its id means another thread here.
+inline bool certainly_gone(std::uint32_t tid, ThreadMark mark, std::uint32_t pid_namespace) noexcept
 {
+    if (pid_namespace != this_thread().pid_namespace) {
+        return false;
+    }
     if (tid == 0 || tid > 0x7FFFFFFF) {
         return true; // no thread has this id
     }

@@ -9,8 +9,8 @@
 //
 //   word    a 32-bit futex word: 0 when free, else the holder's thread id,
 //           with bit 31 set once somebody sleeps waiting for it;
-//   holder  the holder's ThreadMark (its id and start time, liveness.hpp),
-//           stored just after it took the word.
+//   holder  the holder's ThreadMark (its id and start time, liveness.hpp)
+//           and PID namespace, stored just after it took the word.
 //
 // lock:   compare-and-swap the word from 0 to our id, then store our mark.
 // unlock: compare-and-swap it from our id to 0; if the waiters bit is set,
@@ -27,8 +27,9 @@
 // or free (mutual exclusion is any writer's to break), or make it look held
 // by the calling thread (resource_deadlock_would_occur). Nothing it writes is
 // followed as a pointer or used as an index. Owner death is seen through
-// thread ids, so processes that share a lock must share a PID namespace, as
-// with the kernel's robust futexes.
+// thread ids, which mean something only in one PID namespace: the holder's
+// namespace is recorded beside its mark, and a holder of another namespace
+// (a container sharing /dev/shm) is waited for, never judged dead.
 #pragma once
 
 #include <filemap/detail/atomic64.hpp>
@@ -51,7 +52,7 @@ public:
     /// The shared part: fixed-width integers only.
     struct Slot {
         std::uint32_t word;              ///< 0, or the holder's thread id | waiters_bit
-        std::uint32_t reserved;          ///< 0
+        std::uint32_t pid_namespace;     ///< the holder's, where its id means it
         alignas(8) std::uint64_t holder; ///< the holder's ThreadMark
     };
     static_assert(sizeof(Slot) == 16);
@@ -69,7 +70,7 @@ public:
     /// resource_deadlock_would_occur if this thread holds it already.
     Locked lock(Slot& slot, const Deadline& deadline, Error& error)
     {
-        const ThreadMark me = this_thread_mark();
+        const ThreadMark me = this_thread().mark;
         std::uint32_t seen = 0;
         if (word_of(slot).compare_exchange_strong(seen, mark_tid(me), std::memory_order_acquire,
                                                   std::memory_order_relaxed)) {
@@ -83,7 +84,7 @@ public:
     /// may have rewritten the word: releasing another's lock would be worse).
     void unlock(Slot& slot) noexcept
     {
-        const std::uint32_t tid = mark_tid(this_thread_mark());
+        const std::uint32_t tid = mark_tid(this_thread().mark);
         std::uint32_t seen = tid;
         std::atomic_ref<std::uint32_t> word = word_of(slot);
         if (word.compare_exchange_strong(seen, 0, std::memory_order_release,
@@ -109,7 +110,9 @@ private:
         FILEMAP_STEP(lock_taken);
         Atomic64 holder(slot.holder);
         if (holder.load(std::memory_order_relaxed) != me) { // a thread that relocks stores nothing
-            holder.store(me, std::memory_order_relaxed);
+            std::atomic_ref<std::uint32_t>(slot.pid_namespace)
+                .store(this_thread().pid_namespace, std::memory_order_relaxed);
+            holder.store(me, std::memory_order_release); // the namespace is seen with it
         }
     }
 
@@ -138,6 +141,7 @@ private:
                 return Locked::acquired;
             }
         }
+        std::uint32_t unrecorded = 0; // a word whose holder had not recorded itself
         for (;;) {
             std::uint32_t seen = word.load(std::memory_order_relaxed);
             if ((seen & tid_mask) == 0) {
@@ -150,9 +154,7 @@ private:
                 continue;
             }
             const auto now = Clock::now();
-            if (check_due(now) &&
-                certainly_gone(seen & tid_mask,
-                               Atomic64(slot.holder).load(std::memory_order_relaxed))) {
+            if (check_due(now) && holder_gone(slot, seen, unrecorded)) {
                 if (word.compare_exchange_strong(seen, tid | waiters_bit, std::memory_order_acquire,
                                                  std::memory_order_relaxed)) {
                     hold(slot, me);
@@ -176,6 +178,27 @@ private:
             }
             futex_wait(slot.word, seen, slice);
         }
+    }
+
+    /// Whether the holder of the word `seen` is certainly gone. A holder
+    /// whose mark names another thread has not recorded itself yet: it is
+    /// judged only if it still has not at the next check, an interval later
+    /// (it died in between, or is about to record itself), and then by its
+    /// id alone, in the namespace last recorded (ours, if none was).
+    static bool holder_gone(Slot& slot, std::uint32_t seen, std::uint32_t& unrecorded) noexcept
+    {
+        const std::uint32_t tid = seen & tid_mask;
+        const ThreadMark mark = Atomic64(slot.holder).load(std::memory_order_acquire);
+        std::uint32_t pid_namespace =
+            std::atomic_ref<std::uint32_t>(slot.pid_namespace).load(std::memory_order_relaxed);
+        if (pid_namespace == 0 && mark == 0) { // nobody ever recorded itself here
+            pid_namespace = this_thread().pid_namespace;
+        }
+        if (mark_tid(mark) != tid && unrecorded != seen) {
+            unrecorded = seen;
+            return false;
+        }
+        return certainly_gone(tid, mark, pid_namespace);
     }
 
     /// True at most once per peer_check_interval in this process's
