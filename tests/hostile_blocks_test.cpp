@@ -198,7 +198,8 @@ TEST_CASE("a held lock whose bytes a peer rewrote: unlock writes nowhere, the ne
     const std::string name = test::unique_name("lock-bytes");
     NamedMutex mutex = NamedMutex::create(name);
     mutex.lock();
-    const auto namespace_word = read_at<std::uint32_t>(name, lock_at + 4); // ours, recorded
+    // POSIX: our PID namespace, recorded beside the holder (unused on Windows).
+    [[maybe_unused]] const auto namespace_word = read_at<std::uint32_t>(name, lock_at + 4);
     // Where glibc's robust mutex kept list pointers that unlock wrote through.
     const std::uint64_t junk = 0x4141414141414141;
     peer_writes(name, lock_at, junk);
