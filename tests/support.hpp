@@ -29,6 +29,8 @@ Args arguments(int argc, char** argv);
 /// UTF-8 text as UTF-16, and back: for the Windows peers' wide strings.
 std::u16string to_utf16(const std::string& text);
 std::string from_utf16(std::u16string_view text);
+/// Windows only: UTF-8 text as the UTF-16 wide string the W functions take.
+std::wstring widen(const std::string& utf8);
 /// Called first in a child role (POSIX: die with the parent).
 void become_child();
 /// POSIX only: drops this (root) process to the `nobody` user; false if it cannot.

@@ -59,15 +59,6 @@ std::size_t open_handles()
 
 void reclaim_stale() {}
 
-namespace {
-
-std::wstring self_path()
-{
-    std::wstring path(32768, L'\0');
-    path.resize(::GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size())));
-    return path;
-}
-
 std::wstring widen(const std::string& text)
 {
     const int length =
@@ -76,6 +67,15 @@ std::wstring widen(const std::string& text)
     ::MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), wide.data(),
                           length);
     return wide;
+}
+
+namespace {
+
+std::wstring self_path()
+{
+    std::wstring path(32768, L'\0');
+    path.resize(::GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size())));
+    return path;
 }
 
 /// One argument quoted for CommandLineToArgvW's rules.

@@ -19,14 +19,10 @@ using filemap::FileMapping;
 
 namespace {
 
-std::wstring wide(const std::string& text)
-{
-    return {text.begin(), text.end()};
-}
-
 // A plain Win32 program: OpenFileMappingW + MapViewOfFile, nothing else.
 const test::Role raw_reader("raw-reader", [](const test::Args& args) {
-    HANDLE section = ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, wide(args.at(0)).c_str());
+    HANDLE section =
+        ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, test::widen(args.at(0)).c_str());
     if (section == nullptr) {
         test::tell("open failed " + std::to_string(::GetLastError()));
         return 1;
@@ -42,7 +38,7 @@ const test::Role raw_reader("raw-reader", [](const test::Args& args) {
 // A plain Win32 program that creates the object and holds it until told to go.
 const test::Role raw_creator("raw-creator", [](const test::Args& args) {
     HANDLE section = ::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, 256,
-                                          wide(args.at(0)).c_str());
+                                          test::widen(args.at(0)).c_str());
     auto* view = static_cast<char*>(::MapViewOfFile(section, FILE_MAP_ALL_ACCESS, 0, 0, 256));
     std::strcpy(view, "Message from first process");
     test::tell("created");
@@ -94,7 +90,7 @@ TEST_CASE("persistent lifetime and remove are not supported on Windows", "[windo
 TEST_CASE("a name held by another kind of object is a clear error", "[windows]")
 {
     const std::string name = test::unique_name("event");
-    HANDLE event = ::CreateEventW(nullptr, TRUE, FALSE, wide(name).c_str());
+    HANDLE event = ::CreateEventW(nullptr, TRUE, FALSE, test::widen(name).c_str());
     REQUIRE(event != nullptr);
     std::error_code ec;
     CHECK_FALSE(FileMapping::create(name, 64, ec).is_open());

@@ -26,12 +26,6 @@ namespace {
 constexpr DWORD buf_size = 256; // BUF_SIZE in the sample
 const wchar_t sample_message[] = L"Message from first process.";
 
-std::wstring wide(const std::string& utf8)
-{
-    const std::u16string units = test::to_utf16(utf8);
-    return {units.begin(), units.end()};
-}
-
 std::string utf8(const wchar_t* text)
 {
     const std::wstring_view view(text);
@@ -44,7 +38,7 @@ std::string utf8(const wchar_t* text)
 // CopyMemory(pBuf, szMsg, _tcslen(szMsg) * sizeof(TCHAR)); holds it until told.
 const test::Role unicode_server("unicode-server", [](const test::Args& args) {
     HANDLE map_file = ::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0,
-                                           buf_size, wide(args.at(0)).c_str());
+                                           buf_size, test::widen(args.at(0)).c_str());
     if (map_file == nullptr) {
         test::tell("CreateFileMapping failed " + std::to_string(::GetLastError()));
         return 1;
@@ -62,7 +56,8 @@ const test::Role unicode_server("unicode-server", [](const test::Args& args) {
 // NAME: the sample's client: OpenFileMapping(FILE_MAP_ALL_ACCESS, FALSE, szName)
 // and MapViewOfFile; says the text (the sample shows it in a MessageBox).
 const test::Role unicode_client("unicode-client", [](const test::Args& args) {
-    HANDLE map_file = ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, wide(args.at(0)).c_str());
+    HANDLE map_file =
+        ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, test::widen(args.at(0)).c_str());
     if (map_file == nullptr) {
         test::tell("OpenFileMapping failed " + std::to_string(::GetLastError()));
         return 1;
@@ -78,9 +73,10 @@ const test::Role unicode_client("unicode-client", [](const test::Args& args) {
 // NAME OFFSET TEXT: AutoHotkey's FileMapping.Write: StrPut(TEXT, ptr + OFFSET,
 // "UTF-16"), which stores the code units and a two-byte terminator.
 const test::Role autohotkey_writer("autohotkey-writer", [](const test::Args& args) {
-    HANDLE map_file = ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, wide(args.at(0)).c_str());
+    HANDLE map_file =
+        ::OpenFileMappingW(FILE_MAP_ALL_ACCESS, FALSE, test::widen(args.at(0)).c_str());
     auto* base = static_cast<char*>(::MapViewOfFile(map_file, FILE_MAP_ALL_ACCESS, 0, 0, 0));
-    const std::wstring text = wide(args.at(2));
+    const std::wstring text = test::widen(args.at(2));
     std::memcpy(base + std::stoul(args.at(1)), text.c_str(), (text.size() + 1) * sizeof(wchar_t));
     test::tell("written");
     ::UnmapViewOfFile(base);
@@ -127,7 +123,7 @@ TEST_CASE("AutoHotkey's StrPut at an odd offset is read back by read_wstring", "
     CHECK(writer.wait() == 0);
     const std::u16string read = mapping.read_u16string(3);
     CHECK(test::from_utf16(read) == text);
-    CHECK(mapping.read_wstring(3) == wide(text));
+    CHECK(mapping.read_wstring(3) == test::widen(text));
 }
 
 TEST_CASE("GUID, space and non-ASCII names reach plain Win32 programs, both ways",

@@ -377,43 +377,89 @@ void mutex_glibc_robust(benchmark::State& state)
     pthread_mutex_destroy(&mutex);
 }
 
-/// Lock + unlock of `kind` ("filemap", "boost", "robust") while a peer
-/// process hammers the same lock.
+/// One of the locks the mutex_* runs compare, shared with a peer process:
+/// `kind` is "filemap" (a NamedMutex), "boost" or "robust" (glibc's), the
+/// last two in an Arena. The creator makes the arena and the NamedMutex,
+/// and tears the arena down at the end; the peer opens them.
+class Contender {
+public:
+    Contender(const std::string& kind, const std::string& arena_name, const std::string& mutex_name,
+              bool create)
+        : kind_(kind == "filemap" ? Kind::filemap
+                : kind == "boost" ? Kind::boost
+                                  : Kind::robust),
+          creator_(create),
+          mapping_(create ? filemap::FileMapping::create(arena_name, sizeof(Arena))
+                          : filemap::FileMapping::open(arena_name)),
+          named_(create ? filemap::NamedMutex::create(mutex_name)
+                        : filemap::NamedMutex::open(mutex_name))
+    {
+        if (create) {
+            make_robust((new (mapping_.bytes().data()) Arena{})->robust);
+        }
+    }
+    Contender(const Contender&) = delete;
+    Contender& operator=(const Contender&) = delete;
+    ~Contender()
+    {
+        if (creator_) {
+            pthread_mutex_destroy(&arena().robust);
+            arena().~Arena();
+        }
+    }
+
+    Arena& arena() { return *reinterpret_cast<Arena*>(mapping_.bytes().data()); }
+
+    /// Locks; glibc's robust mutex is made consistent after its owner died.
+    void lock()
+    {
+        switch (kind_) {
+        case Kind::filemap: named_.lock(); break;
+        case Kind::boost: arena().boost.lock(); break;
+        case Kind::robust:
+            if (pthread_mutex_lock(&arena().robust) == EOWNERDEAD) {
+                pthread_mutex_consistent(&arena().robust);
+            }
+            break;
+        }
+    }
+
+    void unlock()
+    {
+        switch (kind_) {
+        case Kind::filemap: named_.unlock(); break;
+        case Kind::boost: arena().boost.unlock(); break;
+        case Kind::robust: pthread_mutex_unlock(&arena().robust); break;
+        }
+    }
+
+private:
+    enum class Kind { filemap, boost, robust };
+    Kind kind_;
+    bool creator_;
+    filemap::FileMapping mapping_;
+    filemap::NamedMutex named_;
+};
+
+/// Lock + unlock of `kind` while a peer process hammers the same lock.
 void mutex_contended(benchmark::State& state, const std::string& kind)
 {
     const std::string arena_name = unique("arena");
     const std::string mutex_name = unique("contended");
-    filemap::FileMapping mapping = filemap::FileMapping::create(arena_name, sizeof(Arena));
-    Arena& arena = *new (mapping.bytes().data()) Arena{};
-    make_robust(arena.robust);
-    filemap::NamedMutex named = filemap::NamedMutex::create(mutex_name);
-    const auto lock_unlock = [&] {
-        if (kind == "filemap") {
-            named.lock();
-            named.unlock();
-        } else if (kind == "boost") {
-            arena.boost.lock();
-            arena.boost.unlock();
-        } else {
-            pthread_mutex_lock(&arena.robust);
-            pthread_mutex_unlock(&arena.robust);
-        }
-    };
-    {
-        Peer peer({"mutex-hammer", kind, arena_name, mutex_name});
-        while (arena.running.load() == 0) {
-            ::sched_yield();
-        }
-        for (int i = 0; i < warm_up; ++i) {
-            lock_unlock();
-        }
-        for (auto _ : state) {
-            lock_unlock();
-        }
-        arena.stop.store(1);
+    Contender contender(kind, arena_name, mutex_name, true);
+    Peer peer({"mutex-hammer", kind, arena_name, mutex_name});
+    while (contender.arena().running.load() == 0) {
+        ::sched_yield();
     }
-    pthread_mutex_destroy(&arena.robust);
-    arena.~Arena();
+    for (int i = 0; i < warm_up; ++i) {
+        contender.lock();
+        contender.unlock();
+    }
+    for (auto _ : state) {
+        contender.lock();
+        contender.unlock();
+    }
+    contender.arena().stop.store(1);
 }
 
 /// From the SIGKILL of a process holding the lock to the lock in this
@@ -424,14 +470,11 @@ void mutex_recovery(benchmark::State& state, const std::string& kind)
 {
     const std::string arena_name = unique("recovery-arena");
     const std::string mutex_name = unique("recovery");
-    filemap::FileMapping mapping = filemap::FileMapping::create(arena_name, sizeof(Arena));
-    Arena& arena = *new (mapping.bytes().data()) Arena{};
-    make_robust(arena.robust);
-    filemap::NamedMutex named = filemap::NamedMutex::create(mutex_name);
+    Contender contender(kind, arena_name, mutex_name, true);
     for (auto _ : state) {
-        arena.running.store(0);
+        contender.arena().running.store(0);
         Peer peer({"mutex-holder", kind, arena_name, mutex_name});
-        while (arena.running.load() == 0) {
+        while (contender.arena().running.load() == 0) {
             ::sched_yield();
         }
         Clock::time_point killed;
@@ -440,22 +483,12 @@ void mutex_recovery(benchmark::State& state, const std::string& kind)
             killed = Clock::now();
             peer.kill();
         });
-        if (kind == "filemap") {
-            named.lock();
-        } else if (pthread_mutex_lock(&arena.robust) == EOWNERDEAD) {
-            pthread_mutex_consistent(&arena.robust);
-        }
+        contender.lock();
         const auto locked = Clock::now();
         killer.join();
         state.SetIterationTime(std::chrono::duration<double>(locked - killed).count());
-        if (kind == "filemap") {
-            named.unlock();
-        } else {
-            pthread_mutex_unlock(&arena.robust);
-        }
+        contender.unlock();
     }
-    pthread_mutex_destroy(&arena.robust);
-    arena.~Arena();
 }
 
 // ---- the peer ------------------------------------------------------------
@@ -521,32 +554,16 @@ int peer(char** argv)
             }
         }
     } else if (role == "mutex-hammer") {
-        filemap::FileMapping mapping = filemap::FileMapping::open(arg(1));
-        Arena& arena = *reinterpret_cast<Arena*>(mapping.bytes().data());
-        filemap::NamedMutex named = filemap::NamedMutex::open(arg(2));
-        arena.running.store(1);
-        while (arena.stop.load(std::memory_order_relaxed) == 0) {
-            if (arg(0) == "filemap") {
-                named.lock();
-                named.unlock();
-            } else if (arg(0) == "boost") {
-                arena.boost.lock();
-                arena.boost.unlock();
-            } else {
-                pthread_mutex_lock(&arena.robust);
-                pthread_mutex_unlock(&arena.robust);
-            }
+        Contender contender(arg(0), arg(1), arg(2), false);
+        contender.arena().running.store(1);
+        while (contender.arena().stop.load(std::memory_order_relaxed) == 0) {
+            contender.lock();
+            contender.unlock();
         }
     } else if (role == "mutex-holder") { // locks, then holds the lock until killed
-        filemap::FileMapping mapping = filemap::FileMapping::open(arg(1));
-        Arena& arena = *reinterpret_cast<Arena*>(mapping.bytes().data());
-        filemap::NamedMutex named = filemap::NamedMutex::open(arg(2));
-        if (arg(0) == "filemap") {
-            named.lock();
-        } else if (pthread_mutex_lock(&arena.robust) == EOWNERDEAD) {
-            pthread_mutex_consistent(&arena.robust);
-        }
-        arena.running.store(1);
+        Contender contender(arg(0), arg(1), arg(2), false);
+        contender.lock();
+        contender.arena().running.store(1);
         for (;;) {
             ::pause();
         }
