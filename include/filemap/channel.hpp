@@ -26,6 +26,7 @@
 #include <filemap/detail/block.hpp>
 #include <filemap/detail/deadline.hpp>
 #include <filemap/detail/factory.hpp>
+#include <filemap/detail/hold.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/platform.hpp>
 #include <filemap/detail/steps.hpp>
@@ -298,34 +299,7 @@ private:
         }
     }
 
-    /// Holds one side's lock for a scope; throws on a lock error.
-    class Hold {
-    public:
-        Hold(Lock& lock, Lock::Slot& slot, const char* operation, std::string_view name,
-             const detail::Deadline& deadline)
-            : lock_(lock), slot_(slot)
-        {
-            detail::Error error;
-            held_ = lock.lock(slot, deadline, error) != detail::Locked::timed_out;
-            if (error) {
-                detail::throw_error(operation, name, error);
-            }
-        }
-        Hold(const Hold&) = delete;
-        Hold& operator=(const Hold&) = delete;
-        ~Hold()
-        {
-            if (held_) {
-                lock_.unlock(slot_);
-            }
-        }
-        explicit operator bool() const noexcept { return held_; }
-
-    private:
-        Lock& lock_;
-        Lock::Slot& slot_;
-        bool held_ = false;
-    };
+    using Hold = detail::Hold;
 
     bool send_until(const char* operation, std::span<const std::byte> message,
                     const detail::Deadline& deadline)
