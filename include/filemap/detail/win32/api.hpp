@@ -72,6 +72,7 @@ __declspec(dllimport) void* __stdcall CreateMutexW(_SECURITY_ATTRIBUTES*, int, c
 __declspec(dllimport) int __stdcall ReleaseMutex(void*);
 __declspec(dllimport) void* __stdcall CreateEventW(_SECURITY_ATTRIBUTES*, int, int, const wchar_t*);
 __declspec(dllimport) int __stdcall SetEvent(void*);
+__declspec(dllimport) int __stdcall ResetEvent(void*);
 __declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigned long);
 __declspec(dllimport) int __stdcall GetFileSizeEx(void*, _LARGE_INTEGER*);
 __declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);

@@ -107,13 +107,17 @@ private:
     alignas(std::atomic_ref<unsigned long>::required_alignment) unsigned long owner_ = 0;
 };
 
+/// A manual-reset event: a wake releases every sleeper (a Shared<T> may have
+/// many watchers), and each resets it on its way out, so the next sleep
+/// blocks. A sleeper that announced itself but was not yet asleep when
+/// another reset the event sleeps on to its slice's end (peer_check_interval).
 class WakeEvent {
 public:
     static WakeEvent attach(std::string_view kernel_name, Error& error)
     {
         WakeEvent event;
         event.handle_ = win::named_kernel_object(
-            [](const wchar_t* name) { return CreateEventW(nullptr, 0, 0, name); }, kernel_name,
+            [](const wchar_t* name) { return CreateEventW(nullptr, 1, 0, name); }, kernel_name,
             "CreateEventW", error);
         return event;
     }
@@ -122,7 +126,9 @@ public:
     /// set only costs one more check).
     void sleep(std::uint32_t&, std::uint32_t, const Deadline& deadline) noexcept
     {
-        WaitForSingleObject(handle_.native(), win::milliseconds_until(deadline));
+        if (WaitForSingleObject(handle_.native(), win::milliseconds_until(deadline)) == 0) {
+            ResetEvent(handle_.native());
+        }
     }
 
     void wake(std::uint32_t&) noexcept { SetEvent(handle_.native()); }
