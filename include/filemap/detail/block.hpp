@@ -20,6 +20,7 @@
 #include <filemap/name.hpp>
 
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,19 @@ struct BlockKind {
     const char* noun;          ///< "mutex", "channel": for messages
 };
 
+/// `value` with its bytes in the other order: how a word written by a
+/// process of the other byte order reads here.
+constexpr std::uint32_t swap_bytes(std::uint32_t value) noexcept
+{
+    return (value >> 24) | ((value >> 8) & 0xFF00) | ((value << 8) & 0xFF0000) | (value << 24);
+}
+
+/// This process's byte order and the other one, for messages.
+inline constexpr const char* this_byte_order =
+    std::endian::native == std::endian::little ? "little" : "big";
+inline constexpr const char* other_byte_order =
+    std::endian::native == std::endian::little ? "big" : "little";
+
 /// How long an opener waits for a creator that is still building.
 inline constexpr std::chrono::seconds build_wait{5};
 
@@ -92,7 +106,9 @@ public:
                       Build build, Attach attach, Error& error)
     {
         NamedRequest asked = request;
-        asked.options.access = Access::read_write;
+        if (request.disposition != Disposition::open) {
+            asked.options.access = Access::read_write; // opens may ask for read_only
+        }
         asked.size = request.disposition == Disposition::open ? 0 : bytes;
         Block block;
         // Runs in the creator only, before the object can be reached by name
@@ -134,6 +150,8 @@ public:
     bool is_open() const noexcept { return mapping_.is_open(); }
     std::string_view name() const noexcept { return mapping_.name(); }
     bool created() const noexcept { return mapping_.created(); }
+    /// Whether this process may write the block (open may map it read-only).
+    bool writable() const noexcept { return mapping_.access() == Access::read_write; }
 
     /// The shared layout; throws bad_file_descriptor ("the <noun> is closed")
     /// for `operation` when the block is closed.
@@ -183,6 +201,12 @@ private:
         BlockHeader& header = header_of(mapping);
         std::atomic_ref<std::uint32_t> state(header.state);
         const std::uint32_t now = state.load(std::memory_order_acquire);
+        if (now == swap_bytes(ready_state) && read_once(header.magic) == swap_bytes(kind.magic)) {
+            error.set(std::errc::invalid_argument,
+                      std::string("the ") + kind.noun + " was created by a " + other_byte_order +
+                          "-endian process, this one is " + this_byte_order + "-endian");
+            return false;
+        }
         if (now != ready_state && (now != 0 || os::objects_appear_whole())) {
             error.set(std::errc::invalid_argument, not_one);
             return false;
@@ -191,9 +215,12 @@ private:
         if (error) {
             return false;
         }
-        if (!built.wait(
-                header.built, [&] { return state.load(std::memory_order_acquire) == ready_state; },
-                Clock::now() + build_wait)) {
+        const auto ready = [&] {
+            return state.load(std::memory_order_acquire) == ready_state;
+        };
+        const Deadline until = Clock::now() + build_wait;
+        if (!(mapping.access() == Access::read_write ? built.wait(header.built, ready, until)
+                                                     : built.watch(header.built, ready, until))) {
             error.set(std::errc::timed_out, "its creator never finished building it");
             return false;
         }

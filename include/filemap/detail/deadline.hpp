@@ -20,6 +20,10 @@ using Deadline = std::optional<Clock::time_point>;
 /// holds. The bound on what a dead peer can cost a waiter (plus scheduling).
 inline constexpr std::chrono::milliseconds peer_check_interval{20};
 
+/// How often a sleeper that cannot announce itself (it maps the object
+/// read-only, so it cannot write the flag a waker looks at) looks again.
+inline constexpr std::chrono::milliseconds watch_interval{1};
+
 /// How an attempt to take a process-shared lock ended.
 enum class Locked { acquired, owner_died, timed_out };
 

@@ -82,6 +82,28 @@ public:
         return spin_then(ready, [&] { return sleep(slot, ready, deadline); });
     }
 
+    /// wait() for a sleeper that may not write the slot (a read-only
+    /// mapping): it cannot announce itself, so no waker knows it sleeps, and
+    /// it looks again every watch_interval (1 ms) instead.
+    template <class Ready>
+    bool watch(WakeSlot& slot, Ready ready, const Deadline& deadline)
+    {
+        return spin_then(ready, [&] {
+            for (;;) {
+                const std::uint32_t seen =
+                    std::atomic_ref<std::uint32_t>(slot.sequence).load(std::memory_order_acquire);
+                if (ready()) {
+                    return true;
+                }
+                const auto now = Clock::now();
+                if (deadline && *deadline <= now) {
+                    return false;
+                }
+                event_.sleep(slot.sequence, seen, slice(deadline, now, watch_interval));
+            }
+        });
+    }
+
     /// Call after publishing: wakes the sleepers, if one announced itself.
     void notify(WakeSlot& slot) noexcept
     {
@@ -109,11 +131,16 @@ private:
             }
             // Never longer than peer_check_interval: a waker that died between
             // publishing and waking us left a condition that holds already.
-            const Deadline until = deadline && *deadline - now < peer_check_interval
-                                       ? *deadline
-                                       : now + peer_check_interval;
-            event_.sleep(slot.sequence, seen, until); // a spurious return costs one more check
+            // A spurious return costs one more check.
+            event_.sleep(slot.sequence, seen, slice(deadline, now, peer_check_interval));
         }
+    }
+
+    /// The end of one sleep: `interval` from `now`, or the deadline if sooner.
+    static Deadline slice(const Deadline& deadline, Clock::time_point now,
+                          std::chrono::milliseconds interval) noexcept
+    {
+        return deadline && *deadline - now < interval ? *deadline : now + interval;
     }
 
     os::WakeEvent event_;
