@@ -3,7 +3,7 @@
 // filemap shares memory between processes through named file mappings, with
 // one RAII class (FileMapping) over CreateFileMapping/MapViewOfFile on
 // Windows and shm_open/mmap on POSIX, bounds-checked typed access, and the
-// coordination that goes with it (NamedMutex, Channel).
+// coordination that goes with it (NamedMutex, Channel, Shared<T>).
 #pragma once
 
 #include <filemap/channel.hpp>
@@ -12,4 +12,5 @@
 #include <filemap/name.hpp>
 #include <filemap/named_mutex.hpp>
 #include <filemap/options.hpp>
+#include <filemap/shared.hpp>
 #include <filemap/view.hpp>

@@ -24,7 +24,7 @@ inline constexpr const char* close_holder_released = "close: holder released";
 // Finding and reclaiming a stale one.
 inline constexpr const char* reclaim_locked = "reclaim: stale object locked";
 inline constexpr const char* reclaim_unlinked = "reclaim: stale object unlinked";
-// Building a NamedMutex or Channel block, before it is published.
+// Building a NamedMutex, Channel or Shared<T> block, before it is published.
 inline constexpr const char* block_built = "block: built, not yet published";
 
 // A lock and a Channel, where a death strands the others: a holder not yet
@@ -33,6 +33,8 @@ inline constexpr const char* lock_taken = "lock: taken, holder not yet recorded"
 inline constexpr const char* unlock_released = "unlock: released, sleepers not yet woken";
 inline constexpr const char* send_published = "send: published, receivers not yet woken";
 inline constexpr const char* receive_freed = "receive: room freed, senders not yet woken";
+// A Shared<T> writer: the new value copied, its version not yet published.
+inline constexpr const char* snapshot_copied = "snapshot: copied, version not yet published";
 
 } // namespace filemap::detail::step
 
