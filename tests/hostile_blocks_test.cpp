@@ -1,8 +1,9 @@
 // tests/hostile_blocks_test.cpp - a peer with write access rewrites the shared
-// bytes of a Channel or NamedMutex: its header, its indices, its records, its
-// lock, or anything at random while we use it. We may get wrong data (a
+// bytes of a Channel, NamedMutex or Shared<T>: its header, its indices, its
+// records, its lock, its version, or anything at random while we use it. We may get wrong data (a
 // writer's right) and clear errors, never a crash, a read or write outside
 // the mapping, or an exception from an `ec` overload.
+#include "shared_types.hpp"
 #include "support.hpp"
 
 #include <filemap/filemap.hpp>
@@ -30,6 +31,9 @@ constexpr std::size_t tail_at = 128;
 constexpr std::size_t head_at = 192;
 constexpr std::size_t ring_at = 256;
 constexpr std::size_t lock_at = 24; // a NamedMutex's lock, after the header
+// A Shared<T>'s type record and version word (shared.hpp).
+constexpr std::size_t type_at = 24;
+constexpr std::size_t version_at = 128;
 
 std::string hex(const void* data, std::size_t size)
 {
@@ -60,24 +64,41 @@ const test::Role poke("poke", [](const test::Args& args) {
     return 0;
 });
 
-// NAME MS SEED: for MS milliseconds, writes random bytes at random offsets of
-// NAME (each write a byte, or 8 of them over a field).
+// NAME MS SEED [FROM]: for MS milliseconds, writes random bytes at random
+// offsets of NAME from FROM on (each write a byte, or 8 of them over a field).
 const test::Role scramble("scramble", [](const test::Args& args) {
     FileMapping mapping = FileMapping::open(args.at(0));
     std::mt19937_64 random(std::stoull(args.at(2)));
+    const std::size_t from = args.size() > 3 ? std::stoul(args.at(3)) : 0;
     test::tell("started");
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(args.at(1)));
     long writes = 0;
     while (std::chrono::steady_clock::now() < until) {
         const std::uint64_t value = random();
-        const auto at = static_cast<std::size_t>(random() % (mapping.size() - 8));
+        const auto at = from + static_cast<std::size_t>(random() % (mapping.size() - 8 - from));
         if (value & 1) {
             mapping.write_value(static_cast<std::uint8_t>(value >> 8), at);
         } else {
             mapping.write_value(value >> 1, at & ~std::size_t{7});
         }
         ++writes;
+    }
+    test::tell(std::to_string(writes));
+    return 0;
+});
+
+// NAME OFFSET MS: for MS milliseconds, adds 1 to the 64-bit word at OFFSET.
+const test::Role bump("bump", [](const test::Args& args) {
+    FileMapping mapping = FileMapping::open(args.at(0));
+    const std::size_t at = std::stoul(args.at(1));
+    test::tell("started");
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(std::stoi(args.at(2)));
+    long writes = 0;
+    for (auto word = mapping.read_value<std::uint64_t>(at);
+         std::chrono::steady_clock::now() < until; ++writes) {
+        mapping.write_value(++word, at);
     }
     test::tell(std::to_string(writes));
     return 0;
@@ -314,4 +335,95 @@ TEST_CASE("a peer scrambling a live channel and mutex: every call returns or fai
     CHECK(mutex_peer.wait() == 0);
     INFO(calls << " calls, " << refused << " refused");
     CHECK(calls > 100);
+}
+
+TEST_CASE("a Shared<T> written by a process of the other byte order is named at open",
+          "[hostile_blocks]")
+{
+    const auto swapped = [](std::uint32_t word) {
+        return filemap::detail::swap_bytes(word);
+    };
+    const std::string name = test::unique_name("shared-endian");
+    auto shared = filemap::Shared<shared_types::Counter>::create(name);
+    const std::string other = filemap::detail::other_byte_order;
+    const std::string ours = filemap::detail::this_byte_order;
+    const std::string expected = "filemap: open \"" + name +
+                                 "\": Invalid argument: the object was created by a " + other +
+                                 "-endian process, this one is " + ours + "-endian";
+    // The type record's mark alone, then the whole header as such a process writes it.
+    peer_writes(name, type_at, swapped(read_at<std::uint32_t>(name, type_at)));
+    CHECK(test::thrown_what([&] { (void)filemap::Shared<shared_types::Counter>::open(name); }) ==
+          expected);
+    peer_writes(name, 0, swapped(read_at<std::uint32_t>(name, 0)));
+    peer_writes(name, 4, swapped(read_at<std::uint32_t>(name, 4)));
+    CHECK(test::thrown_what([&] { (void)filemap::Shared<shared_types::Counter>::open(name); }) ==
+          expected);
+    // Another kind, byte-swapped, is still not a mutex.
+    CHECK(test::thrown_what([&] { (void)filemap::NamedMutex::open(name); }) ==
+          "filemap: open \"" + name + "\": Invalid argument: the object is not a mutex");
+}
+
+TEST_CASE("a peer bumping a Shared<T>'s version: load() returns whole values or times out",
+          "[hostile_blocks]")
+{
+    using shared_types::Checked;
+    const std::string name = test::unique_name("shared-bumped");
+    auto shared = filemap::Shared<Checked>::create(name, shared_types::checked(1));
+    shared.store(shared_types::checked(2)); // both copies whole: 1 and 2
+    test::Child peer = test::Child::role("bump", {name, std::to_string(version_at), "1500"});
+    REQUIRE(peer.read_line() == "started");
+    int loads = 0;
+    int timed_out = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1300);
+    while (std::chrono::steady_clock::now() < until) {
+        try {
+            const Checked value = shared.load();
+            CHECK(shared_types::whole(value));
+            ++loads;
+        } catch (const std::system_error& e) {
+            CHECK(e.code() == std::errc::timed_out);
+            ++timed_out;
+        }
+    }
+    CHECK(std::stol(peer.read_line()) > 0);
+    CHECK(peer.wait() == 0);
+    INFO(loads << " loads, " << timed_out << " timed out");
+    CHECK(loads + timed_out > 0);
+    // The version is the peer's to write; a store still leaves a whole value.
+    shared.store(shared_types::checked(3));
+    CHECK(shared_types::number_of(shared.load()) == 3);
+}
+
+TEST_CASE("a peer scrambling a live Shared<T>: loads and waits return or fail cleanly, and "
+          "what open checked is never read again",
+          "[hostile_blocks]")
+{
+    using shared_types::Checked;
+    const std::string name = test::unique_name("shared-scrambled");
+    auto shared = filemap::Shared<Checked>::create(name, shared_types::checked(1));
+    // Everything from the version on (a scrambled lock is a held lock: the
+    // mutex tests cover it).
+    test::Child peer =
+        test::Child::role("scramble", {name, "400", "4", std::to_string(version_at)});
+    REQUIRE(peer.read_line() == "started");
+    int calls = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(350);
+    while (std::chrono::steady_clock::now() < until) {
+        ++calls;
+        try {
+            (void)shared.load(); // any bytes: the peer's right to write them
+            (void)shared.wait_for_change(shared.version(), std::chrono::microseconds(100));
+        } catch (const std::system_error& e) {
+            CHECK(e.code() == std::errc::timed_out);
+        }
+    }
+    CHECK(std::stol(peer.read_line()) > 0);
+    CHECK(peer.wait() == 0);
+    CHECK(calls > 10);
+    // A record rewritten after open changes nothing for those that opened.
+    peer_writes(name, type_at + 8, std::uint32_t{999});
+    shared.store(shared_types::checked(5));
+    CHECK(shared_types::number_of(shared.load()) == 5);
+    CHECK(test::thrown_code([&] { (void)filemap::Shared<Checked>::open(name); }) ==
+          std::errc::invalid_argument);
 }

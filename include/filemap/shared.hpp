@@ -330,7 +330,10 @@ private:
                 return false;
             }
             try {
-                ::new (static_cast<void*>(data_of(layout))) T(std::forward<Args>(args)...);
+                if constexpr (std::is_constructible_v<T, Args...>) {
+                    ::new (static_cast<void*>(data_of(layout))) T(std::forward<Args>(args)...);
+                } // else this is open(), which never builds (and T need not be
+                  // default-constructible)
             } catch (...) {
                 thrown = std::current_exception();
                 failure.set(std::errc::operation_canceled, "T's constructor threw");

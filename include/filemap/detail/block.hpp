@@ -203,7 +203,7 @@ private:
         const std::uint32_t now = state.load(std::memory_order_acquire);
         if (now == swap_bytes(ready_state) && read_once(header.magic) == swap_bytes(kind.magic)) {
             error.set(std::errc::invalid_argument,
-                      std::string("the ") + kind.noun + " was created by a " + other_byte_order +
+                      std::string("the object was created by a ") + other_byte_order +
                           "-endian process, this one is " + this_byte_order + "-endian");
             return false;
         }
