@@ -1,17 +1,21 @@
 // tests/bitness_peer.cpp - the other side of posix_bitness_test.cpp, built as
 // a 32-bit program (g++ -m32 -static) and run under qemu-i386: it locks the
-// same NamedMutex and talks over the same Channels as the 64-bit test binary.
+// same NamedMutex, talks over the same Channels and shares the same
+// Shared<T> objects as the 64-bit test binary.
 // Standalone (no Catch2): roles are the first argument; it reports with lines
 // on standard output and waits for lines on standard input.
 #include "bitness_messages.hpp"
+#include "shared_types.hpp"
 
 #include <filemap/filemap.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
@@ -66,7 +70,44 @@ int run(const std::vector<std::string>& args)
             channel.send(bitness::message(i, channel.capacity()));
         }
         tell("sent");
-        hear(); // the channel lives until the reader has it all
+        hear();                          // the channel lives until the reader has it all
+    } else if (role == "shared-count") { // NAME N: N increments under lock()
+        auto shared = filemap::Shared<shared_types::Counter>::open(args.at(1));
+        tell("counting");
+        for (int i = std::stoi(args.at(2)); i > 0; --i) {
+            auto guard = shared.lock();
+            guard->count = guard->count + 1;
+            guard->writer = 32;
+        }
+        tell("counted");
+    } else if (role == "shared-create") { // NAME: create {1000, 32}, report the next change
+        auto shared = filemap::Shared<shared_types::Counter>::create(
+            args.at(1), shared_types::Counter{1000, 32, 0});
+        const std::uint64_t seen = shared.version();
+        tell("created");
+        if (!shared.wait_for_change(seen, std::chrono::seconds(10))) {
+            tell("timed out");
+            return 1;
+        }
+        const shared_types::Counter now = shared.load();
+        tell("changed " + std::to_string(now.count) + " by " + std::to_string(now.writer));
+        hear();
+    } else if (role == "shared-open" || role == "shared-make") { // NAME TYPE: say how it went
+        const auto attempt = [&](auto made) {
+            using T = typename decltype(made)::type;
+            if (role == "shared-make") {
+                auto shared = filemap::Shared<T>::create(args.at(1));
+                tell("created");
+                hear();
+            } else {
+                tell(filemap::Shared<T>::open(args.at(1)).is_open() ? "opened" : "closed");
+            }
+        };
+        if (args.at(2) == "WithLong") {
+            attempt(std::type_identity<shared_types::WithLong>{});
+        } else {
+            attempt(std::type_identity<shared_types::Unaligned>{});
+        }
     } else {
         tell("unknown role " + role);
         return 2;

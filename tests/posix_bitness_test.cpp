@@ -1,9 +1,11 @@
 // tests/posix_bitness_test.cpp - a 32-bit program and this 64-bit one share a
-// NamedMutex and Channels: the layouts are the same bytes in both. The peer is
+// NamedMutex, Channels and Shared<T> objects: the layouts are the same bytes
+// in both, and a T that differs between them is refused by name. The peer is
 // tests/bitness_peer.cpp built with g++ -m32 -static and run under
 // qemu-i386 (this kernel runs no 32-bit code natively); CMake builds it and
 // registers this file only where both exist (FILEMAP_TEST_32BIT).
 #include "bitness_messages.hpp"
+#include "shared_types.hpp"
 #include "support.hpp"
 
 #include <filemap/filemap.hpp>
@@ -122,4 +124,75 @@ TEST_CASE("a channel a 32-bit process created is opened and read by a 64-bit one
     CHECK(peer.read_line() == "sent");
     peer.say("bye");
     CHECK(peer.wait() == 0);
+}
+
+TEST_CASE("a 32-bit process and a 64-bit one count exactly in one Shared<T>", "[posix_bitness]")
+{
+    const std::string name = test::unique_name("shared32");
+    auto shared = filemap::Shared<shared_types::Counter>::create(name);
+    constexpr int rounds = 300;
+    test::Child peer = peer32({"shared-count", name, std::to_string(rounds)});
+    REQUIRE(peer.read_line() == "counting");
+    for (int i = 0; i < rounds; ++i) {
+        auto guard = shared.lock();
+        guard->count = guard->count + 1;
+        guard->writer = 64;
+    }
+    CHECK(peer.read_line() == "counted");
+    CHECK(peer.wait() == 0);
+    CHECK(shared.load().count == 2 * rounds);
+}
+
+TEST_CASE("a Shared<T> a 32-bit process created is loaded, stored and watched across word sizes",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("shared-made32");
+    test::Child peer = peer32({"shared-create", name});
+    REQUIRE(peer.read_line() == "created");
+    auto shared = filemap::Shared<shared_types::Counter>::open(name);
+    const shared_types::Counter first = shared.load();
+    CHECK(first.count == 1000);
+    CHECK(first.writer == 32);
+    shared.store(shared_types::Counter{1001, 64, 0});
+    CHECK(peer.read_line() == "changed 1001 by 64"); // woken in the 32-bit process
+    peer.say("bye");
+    CHECK(peer.wait() == 0);
+}
+
+TEST_CASE("a T whose layout differs between 32 and 64 bits is refused, naming why",
+          "[posix_bitness]")
+{
+    const std::string hint = "long, size_t, pointers and the alignment of 64-bit members differ "
+                             "between them; use fixed-width types and an explicit alignas)";
+    const std::string with_long = test::unique_name("long64");
+    auto made = filemap::Shared<shared_types::WithLong>::create(with_long);
+    test::Child opener = peer32({"shared-open", with_long, "WithLong"});
+    CHECK(opener.read_line() ==
+          "error: filemap: open \"" + with_long +
+              "\": Invalid argument: the object holds a 16-byte T, this program's T is 8 bytes "
+              "(it was created by a 64-bit process, this one is 32-bit: " +
+              hint);
+    opener.wait();
+
+    const std::string long32 = test::unique_name("long32");
+    test::Child maker = peer32({"shared-make", long32, "WithLong"});
+    REQUIRE(maker.read_line() == "created");
+    CHECK(test::thrown_what([&] { (void)filemap::Shared<shared_types::WithLong>::open(long32); }) ==
+          "filemap: open \"" + long32 +
+              "\": Invalid argument: the object holds an 8-byte T, this program's T is 16 bytes "
+              "(it was created by a 32-bit process, this one is 64-bit: " +
+              hint);
+    maker.say("bye");
+    CHECK(maker.wait() == 0);
+
+    // 16 bytes in both, but a 64-bit member is aligned to 4 in a 32-bit struct.
+    const std::string unaligned = test::unique_name("unaligned64");
+    auto plain = filemap::Shared<shared_types::Unaligned>::create(unaligned);
+    test::Child other = peer32({"shared-open", unaligned, "Unaligned"});
+    CHECK(other.read_line() ==
+          "error: filemap: open \"" + unaligned +
+              "\": Invalid argument: the object holds a T aligned to 8 bytes, this program's T is "
+              "aligned to 4 (it was created by a 64-bit process, this one is 32-bit: " +
+              hint);
+    other.wait();
 }

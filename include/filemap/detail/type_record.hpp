@@ -66,6 +66,15 @@ TypeRecord type_record_of() noexcept
     return record;
 }
 
+/// "a 24", "an 8", "an 18": the article a number takes when read aloud.
+inline std::string a_number(std::uint32_t n)
+{
+    const std::string digits = std::to_string(n);
+    const bool eleven_or_eighteen =
+        digits.size() % 3 == 2 && (digits.rfind("11", 0) == 0 || digits.rfind("18", 0) == 0);
+    return (digits[0] == '8' || eleven_or_eighteen ? "an " : "a ") + digits;
+}
+
 /// The first difference between the record `found` in an object (copied out
 /// of shared memory once) and `ours`, as a message; "" if they agree.
 inline std::string type_mismatch(const TypeRecord& found, const TypeRecord& ours)
@@ -90,8 +99,8 @@ inline std::string type_mismatch(const TypeRecord& found, const TypeRecord& ours
         return "corrupt header: not a type record";
     }
     if (found.size != ours.size) {
-        return "the object holds a " + std::to_string(found.size) +
-               "-byte T, this program's T is " + std::to_string(ours.size) + " bytes" + because;
+        return "the object holds " + a_number(found.size) + "-byte T, this program's T is " +
+               std::to_string(ours.size) + " bytes" + because;
     }
     if (found.alignment != ours.alignment) {
         return "the object holds a T aligned to " + std::to_string(found.alignment) +
