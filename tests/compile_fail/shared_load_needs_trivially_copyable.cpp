@@ -1,0 +1,15 @@
+// expect: is_trivially_copyable_v
+// load() and store() copy T's bytes: a T with atomics is shared through lock() only.
+#include <filemap/shared.hpp>
+
+#include <atomic>
+
+struct Live {
+    std::atomic<int> count;
+};
+
+int main()
+{
+    auto shared = filemap::Shared<Live>::open("never");
+    return shared.load().count;
+}
