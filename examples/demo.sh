@@ -26,3 +26,13 @@ receiver=$!
 wait "$receiver"
 echo "--- four processes counting under one NamedMutex"
 "$bin/07-counter" 4
+echo "--- one struct, Shared<Status>: a publisher and two watchers woken by each change"
+"$bin/08-shared-struct" watch "$name-status" > "${TMPDIR:-/tmp}/$name-w1" &
+w1=$!
+"$bin/08-shared-struct" watch "$name-status" > "${TMPDIR:-/tmp}/$name-w2" &
+w2=$!
+"$bin/08-shared-struct" publish "$name-status" 2
+wait "$w1" "$w2"
+sed 's/^/  1st /' "${TMPDIR:-/tmp}/$name-w1"
+sed 's/^/  2nd /' "${TMPDIR:-/tmp}/$name-w2"
+rm -f "${TMPDIR:-/tmp}/$name-w1" "${TMPDIR:-/tmp}/$name-w2"
