@@ -8,6 +8,7 @@
 
 #include <filemap/filemap.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -442,4 +443,45 @@ TEST_CASE("Shared<T>: open names the difference of a T that does not match", "[s
     auto other = filemap::NamedMutex::create(mutex);
     CHECK(test::thrown_what([&] { (void)Shared<Counter>::open(mutex); }) ==
           "filemap: open \"" + mutex + "\": Invalid argument: the object is not a shared object");
+}
+
+TEST_CASE("Shared<T>: threads storing, locking and loading at once (what TSan checks)", "[shared]")
+{
+    // The cross-process tests show no tear; here the same protocol runs in
+    // one process, where ThreadSanitizer sees every access: through one
+    // handle, so that the threads' accesses are to the same addresses.
+    const std::string name = test::unique_name("shared-threads");
+    auto shared = Shared<Checked>::create(name, shared_types::checked(1));
+    std::atomic<bool> stop{false};
+    std::atomic<long> torn{0};
+    std::atomic<long> loads{0};
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] { // stores
+        for (std::uint64_t n = 2; !stop.load(); ++n) {
+            shared.store(shared_types::checked(n));
+        }
+    });
+    threads.emplace_back([&] { // read-modify-writes under the guard
+        while (!stop.load()) {
+            auto guard = shared.lock();
+            *guard = shared_types::checked(shared_types::number_of(*guard) + 1000);
+        }
+    });
+    for (int i = 0; i < 2; ++i) {
+        threads.emplace_back([&] { // loads and watches
+            while (!stop.load()) {
+                torn += shared_types::whole(shared.load()) ? 0 : 1;
+                ++loads;
+                (void)shared.wait_for_change(shared.version(), std::chrono::microseconds(50));
+            }
+        });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    CHECK(torn == 0);
+    CHECK(loads > 10);
+    CHECK(shared_types::whole(shared.load()));
 }
