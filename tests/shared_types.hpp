@@ -46,7 +46,7 @@ inline Checked checked(std::uint64_t n)
     std::uint64_t sum = 0;
     for (std::size_t i = 0; i < 31; ++i) {
         value.words[i] = n * 0x9E3779B97F4A7C15ULL + i;
-        sum += value.words[i] ^ (i << 32);
+        sum += value.words[i] ^ (std::uint64_t{i} << 32);
     }
     value.checksum = sum;
     return value;

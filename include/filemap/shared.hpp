@@ -193,19 +193,12 @@ public:
     T load() const requires std::is_trivially_copyable_v<T>
     {
         Layout& layout = block_.layout("load", noun);
-        const detail::Snapshot snapshot = snapshot_of(layout);
-        alignas(T) std::array<std::byte, sizeof(T)> bytes;
-        const auto give_up = detail::Clock::now() + load_patience;
-        for (unsigned attempt = 1;; ++attempt) {
-            if (snapshot.try_read(bytes.data())) {
-                return std::bit_cast<T>(bytes);
-            }
-            if (attempt % 64 == 0 && detail::Clock::now() >= give_up) {
-                detail::throw_error("load", name(), std::errc::timed_out,
-                                    "the value changed during every read for a second");
-            }
-            detail::spin_pause();
-        }
+        // Copied straight into the value returned: a copy through a buffer
+        // would cost more than the load (8-byte stores do not forward to
+        // the wider loads of a second copy).
+        T value = std::bit_cast<T>(std::array<std::byte, sizeof(T)>{});
+        read_into(layout, reinterpret_cast<std::byte*>(&value));
+        return value;
     }
 
     /// Makes `value` the value, under the lock, and wakes the processes in
@@ -290,6 +283,32 @@ private:
     static detail::Snapshot snapshot_of(Layout& layout) noexcept
     {
         return detail::Snapshot(layout.version, data_of(layout) + stride, stride, sizeof(T));
+    }
+
+    /// Copies the current value to `into`: load() without the T.
+    void read_into(Layout& layout, std::byte* into) const
+    {
+        if (!snapshot_of(layout).try_read(into)) [[unlikely]] { // a writer overwrote it meanwhile
+            load_again(layout, into);
+        }
+    }
+
+    /// load() after a first attempt failed: tries again for load_patience,
+    /// then throws timed_out. Out of line, so that load() stays small.
+    [[gnu::noinline]] void load_again(Layout& layout, std::byte* into) const
+    {
+        const detail::Snapshot snapshot = snapshot_of(layout);
+        const auto give_up = detail::Clock::now() + load_patience;
+        for (unsigned attempt = 1;; ++attempt) {
+            detail::spin_pause();
+            if (snapshot.try_read(into)) {
+                return;
+            }
+            if (attempt % 64 == 0 && detail::Clock::now() >= give_up) {
+                detail::throw_error("load", name(), std::errc::timed_out,
+                                    "the value changed during every read for a second");
+            }
+        }
     }
 
     template <class... Args>

@@ -8,6 +8,8 @@
 //                 on the same lock; time is one pair in this process
 //   mutex_recovery/*   from SIGKILL of a holder to the waiter's lock
 // The peer is this program started again as `channel_bench --peer ROLE ...`.
+#include "peer.hpp"
+
 #include <filemap/filemap.hpp>
 
 #include <benchmark/benchmark.h>
@@ -35,43 +37,15 @@ extern char** environ;
 namespace {
 
 namespace bip = boost::interprocess;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::measure_round_trips;
+using bench::Peer;
+using bench::unique;
+using bench::warm_up;
 
 constexpr std::size_t small = 64;
 constexpr std::size_t large = 64 * 1024;
 constexpr std::size_t ring = 4 * 1024 * 1024;
-constexpr int warm_up = 20000;
-
-std::string unique(const std::string& what)
-{
-    return "fmb-" + std::to_string(::getpid()) + "-" + what;
-}
-
-/// The peer process: started at construction, waited for at destruction.
-class Peer {
-public:
-    explicit Peer(std::vector<std::string> args)
-    {
-        args.insert(args.begin(), {"/proc/self/exe", "--peer"});
-        std::vector<char*> argv;
-        for (auto& arg : args) {
-            argv.push_back(arg.data());
-        }
-        argv.push_back(nullptr);
-        ::posix_spawn(&pid_, "/proc/self/exe", nullptr, nullptr, argv.data(), environ);
-    }
-    Peer(const Peer&) = delete;
-    Peer& operator=(const Peer&) = delete;
-    ~Peer()
-    {
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-    }
-    void kill() const { ::kill(pid_, SIGKILL); }
-
-private:
-    pid_t pid_ = -1;
-};
 
 /// Lets the peer inherit `fd`; everything else is close-on-exec.
 void inherit(int fd)
@@ -128,42 +102,11 @@ void end_input(int to_peer)
     }
 }
 
-/// Times each round trip of `round_trip()`, after a warm-up that lets the
-/// scheduler move the freshly started peer to the other CPU.
-template <class RoundTrip>
-void measure_round_trips(benchmark::State& state, RoundTrip round_trip)
-{
-    for (int i = 0; i < warm_up; ++i) {
-        round_trip();
-    }
-    std::vector<double> samples;
-    samples.reserve(1 << 20);
-    for (auto _ : state) {
-        const auto start = Clock::now();
-        round_trip();
-        samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    }
-    std::sort(samples.begin(), samples.end());
-    state.counters["p50_us"] = samples[samples.size() / 2];
-    state.counters["p99_us"] = samples[samples.size() * 99 / 100];
-}
-
 // ---- round trips ---------------------------------------------------------
 
 void roundtrip_channel(benchmark::State& state)
 {
-    const std::string ping_name = unique("ping");
-    const std::string pong_name = unique("pong");
-    filemap::Channel ping = filemap::Channel::create(ping_name, small);
-    filemap::Channel pong = filemap::Channel::create(pong_name, small);
-    Peer peer({"channel-echo", ping_name, pong_name});
-    std::vector<std::byte> message(small, std::byte{1});
-    std::vector<std::byte> reply(small);
-    measure_round_trips(state, [&] {
-        ping.send(message);
-        pong.receive(reply);
-    });
-    ping.send(std::span<const std::byte>{}); // an empty message: stop
+    bench::roundtrip_channel(state, small);
 }
 
 void roundtrip_channel_with_hog(benchmark::State& state)
@@ -500,12 +443,7 @@ int peer(char** argv)
         return std::string(argv[3 + i]);
     };
     if (role == "channel-echo") {
-        filemap::Channel ping = filemap::Channel::open(arg(0));
-        filemap::Channel pong = filemap::Channel::open(arg(1));
-        std::vector<std::byte> message(small);
-        while (ping.receive(message) != 0) {
-            pong.send(message);
-        }
+        bench::echo_channel(arg(0), arg(1), small);
     } else if (role == "channel-sink") {
         filemap::Channel channel = filemap::Channel::open(arg(0));
         filemap::Channel done = filemap::Channel::open(arg(1));

@@ -157,10 +157,8 @@ public:
     /// for `operation` when the block is closed.
     Layout& layout(const char* operation, const char* noun)
     {
-        if (!is_open()) {
-            Error error;
-            set_closed(error, noun);
-            throw_error(operation, name(), error);
+        if (!is_open()) [[unlikely]] {
+            throw_closed(operation, noun);
         }
         return layout();
     }
@@ -177,6 +175,14 @@ public:
     }
 
 private:
+    /// Out of line, so that the checks above stay small enough to inline.
+    [[noreturn]] [[gnu::noinline]] void throw_closed(const char* operation, const char* noun) const
+    {
+        Error error;
+        set_closed(error, noun);
+        throw_error(operation, name(), error);
+    }
+
     Layout& layout() noexcept { return layout_of(mapping_); }
     static Layout& layout_of(Mapping& mapping) noexcept
     {

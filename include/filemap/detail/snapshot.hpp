@@ -38,6 +38,7 @@ inline void load_words(std::byte* to, std::byte* from, std::size_t size) noexcep
 {
     auto* words = reinterpret_cast<CopyWord*>(from);
     const std::size_t whole = size / sizeof(CopyWord);
+#pragma GCC unroll 16
     for (std::size_t i = 0; i < whole; ++i) {
         const CopyWord word = std::atomic_ref<CopyWord>(words[i]).load(std::memory_order_acquire);
         std::memcpy(to + i * sizeof(CopyWord), &word, sizeof(CopyWord));
@@ -56,6 +57,7 @@ inline void store_words(std::byte* to, const std::byte* from, std::size_t size) 
 {
     auto* words = reinterpret_cast<CopyWord*>(to);
     const std::size_t whole = size / sizeof(CopyWord);
+#pragma GCC unroll 16
     for (std::size_t i = 0; i < whole; ++i) {
         CopyWord word;
         std::memcpy(&word, from + i * sizeof(CopyWord), sizeof(CopyWord));
