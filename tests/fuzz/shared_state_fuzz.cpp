@@ -1,15 +1,18 @@
 // shared_state_fuzz: libFuzzer over the bytes of live shared blocks. A peer
-// with write access may write anything into a Channel or NamedMutex between
-// (or during) our operations; none of it may crash us, make us read or
+// with write access may write anything into a Channel, NamedMutex or
+// Shared<T> between (or during) our operations; none of it may crash us, make us read or
 // write outside the mapping (ASan), overflow (UBSan), block, or throw
 // anything but std::system_error. Built with clang
 // -fsanitize=fuzzer,address,undefined; any report is a bug.
 //
 // Input: a first byte for the channel's capacity, then a program of
-// operations: rewrite bytes of the channel or mutex (as the peer), send,
-// receive, lock, open a second handle. Every wait has a deadline of now, so
-// no input can hang the fuzzer. While no byte was rewritten, the channel
-// must also deliver exactly what was sent, in order: a functional oracle.
+// operations: rewrite bytes of the channel, mutex or shared object (as the
+// peer), send, receive, lock, store, load, open a second handle. Every wait
+// has a deadline of now, so no input can hang the fuzzer (the shared
+// object's lock, which lock() waits for without one, is left alone: a
+// rewritten lock is a held lock, which the mutex covers). While no byte was
+// rewritten, the channel must deliver exactly what was sent, in order, and
+// the shared object load what was stored: functional oracles.
 #include <filemap/filemap.hpp>
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -32,6 +35,16 @@ namespace {
 
 const std::string channel_name = "fmf-" + std::to_string(::getpid()) + "-channel";
 const std::string mutex_name = "fmf-" + std::to_string(::getpid()) + "-mutex";
+const std::string shared_name = "fmf-" + std::to_string(::getpid()) + "-shared";
+
+/// The shared object's T: 40 bytes, not a multiple of 16.
+struct Record {
+    std::uint64_t words[5];
+    bool operator==(const Record&) const = default;
+};
+/// Where Shared<T> keeps its lock (shared.hpp static_asserts it).
+constexpr std::size_t shared_lock_at = 112;
+constexpr std::size_t shared_lock_end = 128;
 
 /// Runs `call`; a std::system_error is a clean refusal, anything else escapes.
 template <class Call>
@@ -66,12 +79,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     filemap::NamedMutex mutex = filemap::NamedMutex::create(mutex_name);
     filemap::FileMapping channel_bytes = filemap::FileMapping::open(channel_name);
     filemap::FileMapping mutex_bytes = filemap::FileMapping::open(mutex_name);
+    auto shared = filemap::Shared<Record>::create(shared_name);
+    filemap::FileMapping shared_bytes = filemap::FileMapping::open(shared_name);
+    Record stored{}; // what the shared object holds, while trusted
+    bool shared_trusted = true;
 
     std::deque<std::vector<std::byte>> sent; // what the channel holds, while trusted
     bool trusted = true;
     int next = 0;
     while (input.remaining_bytes() > 0) {
-        switch (input.ConsumeIntegralInRange(0, 7)) {
+        switch (input.ConsumeIntegralInRange(0, 12)) {
         case 0:
             rewrite(input, channel_bytes);
             trusted = false;
@@ -118,6 +135,49 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (other.is_open()) {
                 attempt([&] { other.try_receive(); });
                 trusted = false; // it may have taken a message
+            }
+            break;
+        }
+        case 8: {
+            const auto at = input.ConsumeIntegralInRange<std::size_t>(0, shared_bytes.size() - 1);
+            const auto value = input.ConsumeIntegral<std::uint64_t>();
+            if (at + 8 <= shared_lock_at || at >= shared_lock_end) {
+                const std::size_t fits = std::min<std::size_t>(8, shared_bytes.size() - at);
+                shared_bytes.write(std::as_bytes(std::span(&value, 1)).first(fits), at);
+                shared_trusted = false;
+            }
+            break;
+        }
+        case 9:
+            attempt([&] {
+                Record value{};
+                value.words[input.ConsumeIntegralInRange(0, 4)] =
+                    static_cast<std::uint64_t>(++next);
+                shared.store(value);
+                stored = value; // a store makes the current copy whole and ours again
+                shared_trusted = true;
+            });
+            break;
+        case 10:
+            attempt([&] {
+                const Record got = shared.load();
+                if (shared_trusted && !(got == stored)) {
+                    fail(); // a sound object returned something never stored
+                }
+                (void)shared.wait_for_change(shared.version(), std::chrono::seconds(0));
+            });
+            break;
+        case 11: {
+            // A second handle checks the (maybe rewritten) header afresh.
+            std::error_code ec;
+            auto other = filemap::Shared<Record>::open(shared_name, ec);
+            if (other.is_open()) {
+                attempt([&] {
+                    auto guard = other.lock();
+                    guard->words[0] ^= 1;
+                    stored = *guard; // published as the guard ends, whatever the peer wrote
+                    shared_trusted = true;
+                });
             }
             break;
         }
