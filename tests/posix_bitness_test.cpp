@@ -164,15 +164,20 @@ TEST_CASE("a T whose layout differs between 32 and 64 bits is refused, naming wh
 {
     const std::string hint = "long, size_t, pointers and the alignment of 64-bit members differ "
                              "between them; use fixed-width types and an explicit alignas)";
+    // What the 32-bit peer says when it opens a `type` the 64-bit side created.
+    const auto opened_by_peer32 = [](const std::string& name, const std::string& type) {
+        test::Child opener = peer32({"shared-open", name, type});
+        const std::string line = opener.read_line();
+        opener.wait();
+        return line;
+    };
     const std::string with_long = test::unique_name("long64");
     auto made = filemap::Shared<shared_types::WithLong>::create(with_long);
-    test::Child opener = peer32({"shared-open", with_long, "WithLong"});
-    CHECK(opener.read_line() ==
+    CHECK(opened_by_peer32(with_long, "WithLong") ==
           "error: filemap: open \"" + with_long +
               "\": Invalid argument: the object holds a 16-byte T, this program's T is 8 bytes "
               "(it was created by a 64-bit process, this one is 32-bit: " +
               hint);
-    opener.wait();
 
     const std::string long32 = test::unique_name("long32");
     test::Child maker = peer32({"shared-make", long32, "WithLong"});
@@ -188,11 +193,9 @@ TEST_CASE("a T whose layout differs between 32 and 64 bits is refused, naming wh
     // 16 bytes in both, but a 64-bit member is aligned to 4 in a 32-bit struct.
     const std::string unaligned = test::unique_name("unaligned64");
     auto plain = filemap::Shared<shared_types::Unaligned>::create(unaligned);
-    test::Child other = peer32({"shared-open", unaligned, "Unaligned"});
-    CHECK(other.read_line() ==
+    CHECK(opened_by_peer32(unaligned, "Unaligned") ==
           "error: filemap: open \"" + unaligned +
               "\": Invalid argument: the object holds a T aligned to 8 bytes, this program's T is "
               "aligned to 4 (it was created by a 64-bit process, this one is 32-bit: " +
               hint);
-    other.wait();
 }

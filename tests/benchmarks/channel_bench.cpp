@@ -588,11 +588,5 @@ BENCHMARK_CAPTURE(mutex_recovery, robust, std::string("robust"))
 
 int main(int argc, char** argv)
 {
-    if (argc >= 3 && std::strcmp(argv[1], "--peer") == 0) {
-        return peer(argv);
-    }
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench::main(argc, argv, peer);
 }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <csignal>
@@ -107,6 +108,19 @@ inline void roundtrip_channel(benchmark::State& state, std::size_t size)
         pong.receive(reply);
     });
     ping.send(std::span<const std::byte>{}); // an empty message: stop
+}
+
+/// A benchmark program's main(): `peer(argv)` when started as a peer
+/// (`--peer ROLE ...`), else the benchmarks.
+inline int main(int argc, char** argv, int (*peer)(char** argv))
+{
+    if (argc >= 3 && std::string_view(argv[1]) == "--peer") {
+        return peer(argv);
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
 }
 
 } // namespace bench

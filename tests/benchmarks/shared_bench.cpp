@@ -29,6 +29,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -281,33 +282,21 @@ BENCHMARK(notify_channel)
     ->Repetitions(3)
     ->MinTime(1.0)
     ->UseRealTime();
-BENCHMARK(store_shared)
-    ->Name("store64/filemap_shared")
-    ->ArgNames({"readers", "poll_ns"})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({3, 0})
-    ->Args({1, 1000})
-    ->Args({3, 1000})
-    ->Repetitions(5);
-BENCHMARK(store_raw)
-    ->Name("store64/raw_seqlock")
-    ->ArgNames({"readers", "poll_ns"})
-    ->Args({0, 0})
-    ->Args({1, 0})
-    ->Args({3, 0})
-    ->Args({1, 1000})
-    ->Args({3, 1000})
-    ->Repetitions(5);
+/// The readers each store benchmark runs with: how many, and their pause.
+void with_readers(benchmark::internal::Benchmark* bench)
+{
+    bench->ArgNames({"readers", "poll_ns"});
+    for (const auto& [readers, pause] : {std::pair{0, 0}, {1, 0}, {3, 0}, {1, 1000}, {3, 1000}}) {
+        bench->Args({readers, pause});
+    }
+    bench->Repetitions(5);
+}
+
+BENCHMARK(store_shared)->Name("store64/filemap_shared")->Apply(with_readers);
+BENCHMARK(store_raw)->Name("store64/raw_seqlock")->Apply(with_readers);
 BENCHMARK(store_boost)->Name("store64/boost_interprocess_mutex")->Repetitions(5);
 
 int main(int argc, char** argv)
 {
-    if (argc >= 3 && std::strcmp(argv[1], "--peer") == 0) {
-        return peer(argv);
-    }
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench::main(argc, argv, peer);
 }
