@@ -218,10 +218,10 @@ public:
     }
 
     /// Returns true once version() differs from `seen` (at once if it does
-    /// already), false when `timeout` passes first. Sleeps in the kernel
-    /// after a short spin; a read_only Shared cannot tell writers it sleeps
-    /// and looks again every millisecond. Throws std::system_error with
-    /// bad_file_descriptor if closed.
+    /// already), false when `timeout` passes first (nanoseconds::max():
+    /// never). Sleeps in the kernel after a short spin; a read_only Shared
+    /// cannot tell writers it sleeps and looks again every millisecond.
+    /// Throws std::system_error with bad_file_descriptor if closed.
     bool wait_for_change(std::uint64_t seen, std::chrono::nanoseconds timeout) const
     {
         Layout& layout = block_.layout("wait_for_change", noun);
