@@ -79,6 +79,12 @@ class Shared {
     template <class... Args>
     static constexpr bool plain_arguments = plain_first<std::remove_cvref_t<Args>..., void>;
 
+    /// Whether T may be copied as bytes, as load() and store() do. The copy
+    /// constructor counts too: clang 14 calls a T with std::atomic members
+    /// trivially copyable, though it cannot be copied.
+    static constexpr bool copyable_by_bytes =
+        std::is_trivially_copyable_v<T> && std::is_copy_constructible_v<T>;
+
 public:
     class Guard;
 
@@ -190,7 +196,7 @@ public:
     /// the value changed during every attempt for a second (writers that
     /// never pause for one copy of T, or a peer rewriting the version word),
     /// bad_file_descriptor if closed.
-    T load() const requires std::is_trivially_copyable_v<T>
+    T load() const requires copyable_by_bytes
     {
         Layout& layout = block_.layout("load", noun);
         // Copied straight into the value returned: a copy through a buffer
@@ -203,7 +209,7 @@ public:
 
     /// Makes `value` the value, under the lock, and wakes the processes in
     /// wait_for_change(). Fails as lock() does.
-    void store(const T& value) requires std::is_trivially_copyable_v<T>
+    void store(const T& value) requires copyable_by_bytes
     {
         Guard guard(*this, "store");
         std::memcpy(static_cast<void*>(guard.value_), &value, sizeof(T));
@@ -358,7 +364,7 @@ private:
                 failure.set(std::errc::operation_canceled, "T's constructor threw");
                 return false;
             }
-            if constexpr (std::is_trivially_copyable_v<T>) {
+            if constexpr (copyable_by_bytes) {
                 snapshot_of(layout).publish(data_of(layout)); // version 1: the constructed T
             }
             return true;
@@ -418,7 +424,7 @@ public:
     /// Publishes the value if it changed, then unlocks.
     ~Guard()
     {
-        if constexpr (std::is_trivially_copyable_v<T>) {
+        if constexpr (copyable_by_bytes) {
             detail::Snapshot snapshot = snapshot_of(layout_);
             if (changed_ || std::memcmp(value_, snapshot.current(), sizeof(T)) != 0) {
                 snapshot.publish(reinterpret_cast<const std::byte*>(value_));

@@ -1,4 +1,4 @@
-// expect: is_trivially_copyable_v
+// expect: copyable_by_bytes
 // load() and store() copy T's bytes: a T with atomics is shared through lock() only.
 #include <filemap/shared.hpp>
 
