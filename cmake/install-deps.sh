@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs, on Debian or Ubuntu, what a filemap task needs and the machine lacks.
-#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format|bitness|windows32 ...
+#   cmake/install-deps.sh build|test|bench|windows|sanitize|clang|docs|valgrind|format|bitness|byteorder|windows32 ...
 # Uses apt-get directly as root, through sudo otherwise; installs nothing
 # when everything is already there.
 set -eu
@@ -18,6 +18,7 @@ packages() {
         valgrind) echo "valgrind" ;;
         format) echo "clang-format" ;;
         bitness) echo "g++-multilib qemu-user" ;;
+        byteorder) echo "clang libstdc++-12-dev-s390x-cross binutils-s390x-linux-gnu qemu-user" ;;
         *) echo "install-deps.sh: unknown task '$1'" >&2; exit 2 ;;
     esac
 }
