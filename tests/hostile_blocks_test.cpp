@@ -31,8 +31,9 @@ constexpr std::size_t tail_at = 128;
 constexpr std::size_t head_at = 192;
 constexpr std::size_t ring_at = 256;
 constexpr std::size_t lock_at = 24; // a NamedMutex's lock, after the header
-// A Shared<T>'s type record and version word (shared.hpp).
+// A Shared<T>'s type record, lock and version word (shared.hpp).
 constexpr std::size_t type_at = 24;
+constexpr std::size_t shared_lock_at = 112;
 constexpr std::size_t version_at = 128;
 
 std::string hex(const void* data, std::size_t size)
@@ -426,4 +427,36 @@ TEST_CASE("a peer scrambling a live Shared<T>: loads and waits return or fail cl
     CHECK(shared_types::number_of(shared.load()) == 5);
     CHECK(test::thrown_code([&] { (void)filemap::Shared<Checked>::open(name); }) ==
           std::errc::invalid_argument);
+}
+
+TEST_CASE("a Shared<T> lock a peer rewrote: try_lock_for() is bounded, and a dead holder is "
+          "taken over",
+          "[hostile_blocks]")
+{
+    const std::string name = test::unique_name("shared-lock-bytes");
+    auto shared = filemap::Shared<shared_types::Counter>::create(name);
+    // POSIX: the holder's PID namespace is recorded beside it (unused on Windows).
+    const auto namespace_word = [&] {
+        auto guard = shared.lock();
+        return read_at<std::uint32_t>(name, shared_lock_at + 4);
+    }();
+    const std::uint64_t junk = 0x4141414141414141;
+    peer_writes(name, shared_lock_at, junk);
+    peer_writes(name, shared_lock_at + 8, junk);
+#if defined(_WIN32)
+    // The kernel holds the lock: the bytes are unused.
+    auto guard = shared.try_lock_for(std::chrono::seconds(10));
+    REQUIRE(guard.has_value());
+    CHECK_FALSE(guard->previous_owner_died());
+    static_cast<void>(namespace_word);
+#else
+    // A "holder" in another PID namespace cannot be judged: waited for, as
+    // long as the caller's timeout says, never for ever.
+    CHECK_FALSE(shared.try_lock_for(std::chrono::milliseconds(100)).has_value());
+    // In ours, the holder 0x41414141 is judged: there is no such thread.
+    peer_writes(name, shared_lock_at + 4, namespace_word);
+    auto guard = shared.try_lock_for(std::chrono::seconds(10));
+    REQUIRE(guard.has_value());
+    CHECK(guard->previous_owner_died());
+#endif
 }

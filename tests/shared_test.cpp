@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,6 +73,18 @@ const test::Role count("shared-count", [](const test::Args& args) {
         }
         guard->count = seen + 1;
     }
+    return 0;
+});
+
+// NAME: takes the lock, holds it until told to go, then lets go.
+const test::Role hold("shared-hold", [](const test::Args& args) {
+    auto shared = Shared<Counter>::open(args.at(0));
+    {
+        auto guard = shared.lock();
+        test::tell("locked");
+        test::hear();
+    }
+    test::tell("unlocked");
     return 0;
 });
 
@@ -484,4 +497,32 @@ TEST_CASE("Shared<T>: threads storing, locking and loading at once (what TSan ch
     CHECK(torn == 0);
     CHECK(loads > 10);
     CHECK(shared_types::whole(shared.load()));
+}
+
+TEST_CASE("Shared<T>: try_lock_for() bounds the wait for a live holder; a guard moves", "[shared]")
+{
+    const std::string name = test::unique_name("shared-try");
+    auto shared = Shared<Counter>::create(name);
+    const std::uint64_t v0 = shared.version();
+    test::Child holder = test::Child::role("shared-hold", {name});
+    REQUIRE(holder.read_line() == "locked");
+    const auto start = Clock::now();
+    CHECK_FALSE(shared.try_lock_for(std::chrono::milliseconds(100)).has_value());
+    CHECK(Clock::now() - start >= std::chrono::milliseconds(100));
+    holder.say("go");
+    CHECK(holder.read_line() == "unlocked");
+    CHECK(holder.wait() == 0);
+
+    std::optional<Shared<Counter>::Guard> taken = shared.try_lock_for(std::chrono::seconds(10));
+    REQUIRE(taken.has_value());
+    CHECK_FALSE(taken->previous_owner_died());
+    {
+        Shared<Counter>::Guard moved = std::move(*taken);
+        taken.reset(); // a moved-from guard publishes nothing and unlocks nothing
+        moved->count = 7;
+        CHECK(shared.version() == v0);
+    }
+    CHECK(shared.version() == v0 + 1); // published once, by the guard that held the lock
+    CHECK(shared.load().count == 7);
+    CHECK(shared.try_lock_for(std::chrono::seconds(0)).has_value()); // and it was released
 }

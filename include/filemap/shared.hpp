@@ -9,7 +9,7 @@
 // difference instead of reading garbage. Then:
 //   lock()   a guard giving T&, for read-modify-write; robust (a holder that
 //            died is reported by previous_owner_died(), so the caller can
-//            repair);
+//            repair); try_lock_for() bounds the wait for a live holder;
 //   load()   a consistent snapshot that never blocks the writer and is never
 //            torn (detail/snapshot.hpp);
 //   store()  publishes a whole new value and wakes watchers;
@@ -45,6 +45,7 @@
 #include <cstring>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -188,7 +189,21 @@ public:
     /// resource_deadlock_would_occur if this thread holds it already,
     /// permission_denied if opened read_only, bad_file_descriptor if closed.
     /// The Shared must outlive the guard and stay where it is meanwhile.
-    Guard lock() { return Guard(*this, "lock"); }
+    Guard lock() { return Guard(*this, "lock", std::nullopt); }
+
+    /// lock(), waiting at most `timeout`: the guard, or nullopt if the lock
+    /// stayed held (by a live process: a dead holder is taken over within
+    /// 20 ms). The bounded way to write: a peer may hold the lock as long as
+    /// it likes. Fails as lock() does.
+    template <class Rep, class Period>
+    std::optional<Guard> try_lock_for(const std::chrono::duration<Rep, Period>& timeout)
+    {
+        Guard guard(*this, "try_lock_for", detail::deadline_after(timeout));
+        if (!guard.hold_) {
+            return std::nullopt;
+        }
+        return guard;
+    }
 
     /// A copy of the current value, never torn, taken without the lock (a
     /// writer is never held up by it). A writer that dies at any point
@@ -211,7 +226,7 @@ public:
     /// wait_for_change(). Fails as lock() does.
     void store(const T& value) requires copyable_by_bytes
     {
-        Guard guard(*this, "store");
+        Guard guard(*this, "store", std::nullopt);
         std::memcpy(static_cast<void*>(guard.value_), &value, sizeof(T));
         guard.changed_ = true; // a store always counts, even of the same value
     }
@@ -403,8 +418,9 @@ private:
 
 /// Holds a Shared<T>'s lock and gives its T, for read-modify-write. When it
 /// ends, a changed value becomes the value load() returns, its version moves
-/// and watchers wake; then the lock is released. Neither copyable nor
-/// movable: keep it in one scope, shorter than the Shared's life.
+/// and watchers wake; then the lock is released. Movable (the lock goes with
+/// it), not copyable; it must end before the Shared does, in the thread
+/// that took it.
 template <class T>
 class Shared<T>::Guard {
 public:
@@ -418,34 +434,39 @@ public:
     /// guard ends).
     bool previous_owner_died() const noexcept { return hold_.owner_died(); }
 
+    /// Takes over `other`'s lock; `other` then holds nothing.
+    Guard(Guard&&) noexcept = default;
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
+    Guard& operator=(Guard&&) = delete;
 
     /// Publishes the value if it changed, then unlocks.
     ~Guard()
     {
+        if (!hold_) {
+            return; // moved from, or never locked
+        }
         if constexpr (copyable_by_bytes) {
-            detail::Snapshot snapshot = snapshot_of(layout_);
+            detail::Snapshot snapshot = snapshot_of(*layout_);
             if (changed_ || std::memcmp(value_, snapshot.current(), sizeof(T)) != 0) {
                 snapshot.publish(reinterpret_cast<const std::byte*>(value_));
-                shared_.block_.attached().changed.notify(layout_.changed);
+                shared_->block_.attached().changed.notify(layout_->changed);
             }
         } else {
             // No second copy to compare with: every guard counts as a change.
-            detail::Atomic64(layout_.version)
-                .store(snapshot_of(layout_).version() + 1, std::memory_order_release);
-            shared_.block_.attached().changed.notify(layout_.changed);
+            detail::Atomic64(layout_->version)
+                .store(snapshot_of(*layout_).version() + 1, std::memory_order_release);
+            shared_->block_.attached().changed.notify(layout_->changed);
         }
     }
 
 private:
     friend class Shared;
 
-    Guard(Shared& shared, const char* operation)
-        : shared_(shared), layout_(writable_layout(shared, operation)),
-          hold_(shared.block_.attached().lock, layout_.lock, operation, shared.name(),
-                std::nullopt),
-          value_(work_of(layout_))
+    Guard(Shared& shared, const char* operation, const detail::Deadline& deadline)
+        : shared_(&shared), layout_(&writable_layout(shared, operation)),
+          hold_(shared.block_.attached().lock, layout_->lock, operation, shared.name(), deadline),
+          value_(work_of(*layout_))
     {
     }
 
@@ -459,8 +480,8 @@ private:
         return layout;
     }
 
-    Shared& shared_;
-    Layout& layout_;
+    Shared* shared_;
+    Layout* layout_;
     detail::Hold hold_;
     T* value_;
     bool changed_ = false;
