@@ -252,6 +252,14 @@ TEST_CASE("Shared<T>: a read_only opener loads and watches, and may not write", 
     shared.store(Counter{4, 0, 0});
     CHECK(reader.wait_for_change(seen, std::chrono::seconds(5)));
     CHECK(reader.load().count == 4);
+
+    // A creator builds the object, so it maps it read-write whatever it asks,
+    // and can lock it.
+    filemap::Options read_only;
+    read_only.access = Access::read_only;
+    auto creator = Shared<Counter>::create(test::unique_name("shared-ro-create"), read_only);
+    creator.store(Counter{5, 0, 0});
+    CHECK(creator.lock()->count == 5);
 }
 
 TEST_CASE("Shared<T>: racing open_or_create calls in many processes construct once", "[shared]")

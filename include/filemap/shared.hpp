@@ -401,7 +401,7 @@ private:
                                 "three copies of its T: " + std::to_string(object_size));
                 return false;
             }
-            if (request.options.access == Access::read_write) {
+            if (Block::access_of(request) == Access::read_write) {
                 attached.lock = Lock::attach(layout.lock, lock_name, false, failure);
             }
             attached.changed = detail::Wakeup::attach(changed_name, failure);

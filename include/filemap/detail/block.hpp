@@ -106,9 +106,7 @@ public:
                       Build build, Attach attach, Error& error)
     {
         NamedRequest asked = request;
-        if (request.disposition != Disposition::open) {
-            asked.options.access = Access::read_write; // opens may ask for read_only
-        }
+        asked.options.access = access_of(request);
         asked.size = request.disposition == Disposition::open ? 0 : bytes;
         Block block;
         // Runs in the creator only, before the object can be reached by name
@@ -145,6 +143,15 @@ public:
             return {};
         }
         return block;
+    }
+
+    /// The access a block is mapped with for `request`: read_write, except
+    /// for an open that asks for read_only (a creator must build it, and
+    /// open_or_create may create).
+    static Access access_of(const NamedRequest& request) noexcept
+    {
+        return request.disposition == Disposition::open ? request.options.access
+                                                        : Access::read_write;
     }
 
     bool is_open() const noexcept { return mapping_.is_open(); }
