@@ -22,11 +22,7 @@ namespace {
 /// The 32-bit peer in `role`; it first says how many bits it has.
 test::Child peer32(const test::Args& args)
 {
-    test::Args argv = {FILEMAP_QEMU_I386, FILEMAP_PEER_I386};
-    argv.insert(argv.end(), args.begin(), args.end());
-    test::Child child = test::Child::program(argv);
-    REQUIRE(child.read_line() == "bits 32");
-    return child;
+    return test::Child::foreign(FILEMAP_QEMU_I386, FILEMAP_PEER_I386, args, "bits 32");
 }
 
 } // namespace

@@ -16,11 +16,7 @@ namespace {
 /// The big-endian peer in `role`; it first says how many bits it has.
 test::Child big_endian_peer(const test::Args& args)
 {
-    test::Args argv = {FILEMAP_QEMU_S390X, FILEMAP_PEER_S390X};
-    argv.insert(argv.end(), args.begin(), args.end());
-    test::Child child = test::Child::program(argv);
-    REQUIRE(child.read_line() == "bits 64");
-    return child;
+    return test::Child::foreign(FILEMAP_QEMU_S390X, FILEMAP_PEER_S390X, args, "bits 64");
 }
 
 /// What open says of an object a big-endian process made.

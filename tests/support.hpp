@@ -76,6 +76,11 @@ public:
     static Child role(const std::string& role, const Args& args = {});
     /// Runs any program found on PATH.
     static Child program(const Args& argv);
+    /// POSIX only: another architecture's build of tests/bitness_peer.cpp,
+    /// `peer`, run under qemu-user `emulator` with `args`; requires the
+    /// first line it says ("bits 32", "bits 64") to be `greeting`.
+    static Child foreign(const std::string& emulator, const std::string& peer, const Args& args,
+                         const std::string& greeting);
 
     Child(Child&& other) noexcept;
     Child& operator=(Child&&) = delete;

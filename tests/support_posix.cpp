@@ -92,6 +92,16 @@ static std::string self_path()
     return std::filesystem::read_symlink("/proc/self/exe").string();
 }
 
+Child Child::foreign(const std::string& emulator, const std::string& peer, const Args& args,
+                     const std::string& greeting)
+{
+    Args argv = {emulator, peer};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Child child = program(argv);
+    REQUIRE(child.read_line() == greeting);
+    return child;
+}
+
 Child Child::program(const Args& argv)
 {
     int out[2];
