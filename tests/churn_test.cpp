@@ -56,11 +56,12 @@ struct Held {
     FileMapping mapping;
 };
 
-// STATS BASE SLOT: churns on BASE-0 .. BASE-2 until the stop counter is set.
+// STATS BASE SLOT: says "up", then churns on BASE-0 .. BASE-2 until the stop counter is set.
 // Now and then it checks that a name it holds still opens, to the same
 // memory: its own 8 bytes at 128 + 8 * SLOT carry a token across.
 const test::Role churn_worker("churn-worker", [](const test::Args& args) {
     FileMapping stats = FileMapping::open(args.at(0));
+    test::tell("up");
     const std::size_t mine = 128 + 8 * static_cast<std::size_t>(std::stoi(args.at(2)));
     std::minstd_rand random(std::random_device{}());
     std::optional<Held> held[2];
@@ -123,9 +124,13 @@ TEST_CASE("processes killed in the middle of create, open and close never break 
     FileMapping stats = FileMapping::create(stats_name, count * sizeof(std::uint64_t));
 
     std::vector<std::optional<test::Child>> workers(worker_count);
+    // A worker is killed only once it is up: a slow start (a sanitizer's,
+    // a loaded machine's) must not turn the run into kills of processes
+    // that never reached the names.
     const auto spawn = [&](std::size_t slot) {
         workers[slot].emplace(
             test::Child::role("churn-worker", {stats_name, base, std::to_string(slot)}));
+        REQUIRE(workers[slot]->read_line() == "up");
     };
     for (std::size_t slot = 0; slot < workers.size(); ++slot) {
         spawn(slot);
