@@ -140,6 +140,53 @@ public:
     {
         return map_file(path, Access::read_only, 0, &ec);
     }
+    /// map_file() that may grow: address space for `options.max_size` bytes
+    /// is kept, and grow() extends the file (refresh() follows a file that
+    /// others extend). Of `options`, max_size and prefault apply; `access`
+    /// is the argument's. Fails as map_file() does, and with
+    /// invalid_argument if the file or `size` is beyond max_size, and on
+    /// Windows not_supported (a file's section cannot grow in place).
+    /// Throws std::system_error.
+    static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
+                                const Options& options)
+    {
+        return map_file(path, access, size, options, nullptr);
+    }
+    /// The growable map_file(), reporting a failure in `ec`.
+    static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
+                                const Options& options, std::error_code& ec)
+    {
+        return map_file(path, access, size, options, &ec);
+    }
+
+    // ---- growth ---------------------------------------------------------------------
+
+    /// Makes the object at least `new_size` bytes and maps the new ones here,
+    /// zeroed and backed; every address and span taken before stays valid,
+    /// and other processes see the bytes after their refresh(). A size not
+    /// above size() changes nothing (objects never shrink). Fails with
+    /// result_out_of_range beyond max_size() (or size() for a fixed
+    /// mapping), permission_denied unless read_write, no_space_on_device
+    /// or not_enough_memory when the memory or disk cannot back it (here,
+    /// never as a fault later), bad_file_descriptor if closed; on failure
+    /// the size is unchanged. Throws std::system_error.
+    void grow(std::size_t new_size) { grow(new_size, nullptr); }
+    /// grow(), reporting a failure in `ec`.
+    void grow(std::size_t new_size, std::error_code& ec) { grow(new_size, &ec); }
+
+    /// Maps what other processes have grown the object to, up to
+    /// max_size(), and returns size(); a fixed mapping returns its size.
+    /// Addresses stay valid. On Windows sizes that others grow to are seen
+    /// rounded up to a page (the extra bytes are zero). Fails with
+    /// bad_file_descriptor if closed, not_enough_memory if the pages cannot
+    /// be mapped. Throws std::system_error.
+    std::size_t refresh() { return refresh(nullptr); }
+    /// refresh(), reporting a failure in `ec` (and returning size()).
+    std::size_t refresh(std::error_code& ec) { return refresh(&ec); }
+
+    /// The most this mapping may grow to, as its creator set it (an opener
+    /// on Windows sees it rounded up to a page); 0 for a fixed-size one.
+    std::size_t max_size() const noexcept { return mapping_.max_size(); }
 
     // ---- state --------------------------------------------------------------------
 
@@ -221,10 +268,26 @@ private:
     static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
                                 std::error_code* ec)
     {
+        return map_file(path, access, size, Options{}, ec);
+    }
+    static FileMapping map_file(const std::filesystem::path& path, Access access, std::size_t size,
+                                const Options& options, std::error_code* ec)
+    {
         return detail::dispatch(
             "map_file", detail::display_path(path), ec, [&](detail::Error& error) {
-                return FileMapping(detail::Mapping::file(path, access, size, error));
+                return FileMapping(detail::Mapping::file(path, access, size, options, error));
             });
+    }
+
+    void grow(std::size_t new_size, std::error_code* ec)
+    {
+        detail::dispatch("grow", name(), ec,
+                         [&](detail::Error& error) { mapping_.grow(new_size, error); });
+    }
+    std::size_t refresh(std::error_code* ec)
+    {
+        return detail::dispatch("refresh", name(), ec,
+                                [&](detail::Error& error) { return mapping_.refresh(error); });
     }
 
     void set_inheritable(bool inheritable, std::error_code* ec)

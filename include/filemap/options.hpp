@@ -6,6 +6,7 @@
 // full /dev/shm is reported there rather than as SIGBUS later.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 
 namespace filemap {
@@ -58,6 +59,11 @@ struct Options {
     /// pages (GetLargePageMinimum), locked in memory; permission_denied,
     /// naming SeLockMemoryPrivilege, when the process lacks that privilege.
     bool huge_pages = false;
+    /// 0: the object keeps the size it is created with. Else it may grow up
+    /// to this many bytes (FileMapping::grow): address space for all of
+    /// them is kept at once, so addresses never move, and only the bytes
+    /// grown to are backed. Not with huge_pages; only a FileMapping grows.
+    std::size_t max_size = 0;
 };
 
 } // namespace filemap

@@ -105,6 +105,11 @@ public:
     static Block make(const NamedRequest& request, const BlockKind& kind, std::size_t bytes,
                       Build build, Attach attach, Error& error)
     {
+        if (request.options.max_size != 0) {
+            error.set(std::errc::invalid_argument, "max_size is for a FileMapping: a " +
+                                                       std::string(kind.noun) + " does not grow");
+            return {};
+        }
         NamedRequest asked = request;
         asked.options.access = access_of(request);
         asked.size = request.disposition == Disposition::open ? 0 : bytes;

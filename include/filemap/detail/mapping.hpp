@@ -17,6 +17,7 @@
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -118,6 +119,8 @@ public:
         name_.swap(other.name_);
         std::swap(access_, other.access_);
         std::swap(created_, other.created_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(prefault_, other.prefault_);
     }
 
     // ---- making one ----------------------------------------------------------
@@ -183,7 +186,7 @@ public:
         if (!error && size == 0) {
             error.set(std::errc::invalid_argument, "the object is empty (0 bytes)");
         }
-        Mapping mapping = error ? Mapping{} : map(handle, {0, size, access}, {}, false, error);
+        Mapping mapping = error ? Mapping{} : map_whole(handle, {0, size, access}, {}, error);
         if (error) {
             handle.release(); // the caller keeps what it gave us
         }
@@ -191,10 +194,13 @@ public:
     }
 
     /// The file at `path`: `size` 0 maps it whole; a larger size grows it
-    /// with read_write access and is result_out_of_range otherwise.
+    /// with read_write access and is result_out_of_range otherwise. Of
+    /// `options`, prefault and max_size apply (address space for max_size
+    /// bytes is kept for growth).
     static Mapping file(const std::filesystem::path& path, Access access, std::size_t size,
-                        Error& error)
+                        const Options& options, Error& error)
     {
+        const std::size_t max_size = options.max_size;
         if (!check_enum(access, "access", error)) {
             return {};
         }
@@ -216,13 +222,20 @@ public:
                       "the file is " + std::to_string(file_size) + " bytes, asked for " +
                           std::to_string(size) + " without write access to grow it");
         }
+        if (!error && max_size != 0 && max_size < size) {
+            error.set(std::errc::invalid_argument, "max_size " + std::to_string(max_size) +
+                                                       " is less than the " + std::to_string(size) +
+                                                       " bytes mapped");
+        }
         if (!error) {
             os::prepare_file(handle, size, access, error);
         }
         if (error) {
             return {};
         }
-        return map(handle, {0, size, access}, display_path(path), false, error);
+        MapRequest request{0, size, access, options.prefault};
+        request.capacity = max_size;
+        return map(handle, request, display_path(path), false, error);
     }
 
     /// Exactly [offset, offset + length) of the same object, mapped again
@@ -265,6 +278,8 @@ public:
     const std::string& name() const noexcept { return name_; }
     Access access() const noexcept { return access_; }
     bool created() const noexcept { return created_; }
+    /// The most this mapping may grow to; 0 when it cannot grow.
+    std::size_t max_size() const noexcept { return capacity_; }
     const os::Handle& handle() const noexcept { return handle_; }
 
     // ---- what it does --------------------------------------------------------------
@@ -298,6 +313,44 @@ public:
         }
     }
 
+    /// Makes the object at least `new_size` bytes, the new ones zero, and
+    /// maps them here; the address stays. Only ever grows.
+    void grow(std::size_t new_size, Error& error)
+    {
+        if (!is_open()) {
+            set_closed(error, "mapping");
+        } else if (access_ != Access::read_write) {
+            error.set(std::errc::permission_denied, "the mapping is not writable");
+        } else if (new_size > (capacity_ != 0 ? capacity_ : size_)) {
+            error.set(std::errc::result_out_of_range,
+                      capacity_ == 0 ? "the mapping has a fixed size (made without max_size)"
+                                     : std::to_string(new_size) + " bytes is beyond max_size " +
+                                           std::to_string(capacity_));
+        } else if (new_size > size_) {
+            os::extend(handle_, mapped_, new_size, error);
+            if (!error) {
+                map_up_to(new_size, error);
+            }
+        }
+    }
+
+    /// Maps what other processes added (up to max_size); returns size().
+    std::size_t refresh(Error& error)
+    {
+        if (!is_open()) {
+            set_closed(error, "mapping");
+        } else if (capacity_ != 0) {
+            const std::uint64_t now = os::extent(handle_, mapped_, error);
+            // Beyond max_size is a peer's doing (or, on Windows, the page
+            // rounding openers see): map what this handle can. Less than
+            // size() is a peer shrinking the object, which no one can undo.
+            if (!error && now > size_) {
+                map_up_to(static_cast<std::size_t>(std::min<std::uint64_t>(now, capacity_)), error);
+            }
+        }
+        return size_;
+    }
+
     /// Unmaps, then closes the handle (which may end a scoped name); idempotent.
     void close() noexcept
     {
@@ -311,9 +364,22 @@ public:
         name_.clear();
         access_ = Access::read_write;
         created_ = false;
+        capacity_ = 0;
+        prefault_ = false;
     }
 
 private:
+    /// Makes the first `size` bytes usable and sets size() to it.
+    void map_up_to(std::size_t size, Error& error)
+    {
+        MapRequest request{0, size, access_, prefault_};
+        request.capacity = capacity_;
+        os::map_more(handle_, mapped_, request, error);
+        if (!error) {
+            size_ = size;
+        }
+    }
+
     /// A window must be open, inside the mapping, and no wider in access.
     bool check_window(std::size_t offset, std::size_t length, Access access, Error& error) const
     {
@@ -340,6 +406,17 @@ private:
             error.set(std::errc::invalid_argument, "size must be at least 1 byte");
             return false;
         }
+        if (options.max_size != 0 && options.max_size < size) {
+            error.set(std::errc::invalid_argument, "max_size " + std::to_string(options.max_size) +
+                                                       " is less than size " +
+                                                       std::to_string(size));
+            return false;
+        }
+        if (options.max_size != 0 && options.huge_pages) {
+            error.set(std::errc::invalid_argument,
+                      "huge_pages objects cannot grow (Windows large-page sections are fixed)");
+            return false;
+        }
         if ((options.permissions & ~std::filesystem::perms::all) != std::filesystem::perms::none) {
             error.set(std::errc::invalid_argument,
                       "permissions may hold only read, write and execute bits");
@@ -356,15 +433,23 @@ private:
                                 Error& error)
     {
         const Options& options = request.options;
-        const NewObject object{request.size, options.lifetime, options.permissions, options.reserve,
-                               options.huge_pages};
+        const NewObject object{request.size,    options.lifetime,   options.permissions,
+                               options.reserve, options.huge_pages, options.max_size};
         os::Handle handle = os::create_named(name, object, error);
         if (error) {
             return {};
         }
-        const MapRequest whole{0, request.size, options.access, options.prefault,
-                               options.huge_pages};
+        const bool growable = options.max_size != 0;
+        MapRequest whole{0, growable ? 0 : request.size, options.access, options.prefault,
+                         options.huge_pages};
+        whole.capacity = options.max_size;
         Mapping mapping = map(handle, whole, std::string(request.name), true, error);
+        if (!error && growable) { // backed as a grow is (Windows commits pages only in a view)
+            os::extend(mapping.handle_, mapping.mapped_, request.size, error);
+            if (!error) {
+                mapping.map_up_to(request.size, error);
+            }
+        }
         if (!error && build(mapping, error)) {
             os::publish_named(mapping.handle_, name, error);
         }
@@ -378,11 +463,6 @@ private:
         std::uint64_t found = 0;
         os::Handle handle = os::open_named(name, request.options.access, found, error);
         const std::size_t size = error ? 0 : fits_in_memory(found, error);
-        if (!error && size < request.size) {
-            error.set(std::errc::result_out_of_range, "the object is " + std::to_string(size) +
-                                                          " bytes, asked for " +
-                                                          std::to_string(request.size));
-        }
         if (!error && request.disposition == Disposition::open_or_create) {
             os::check_adoptable(handle, error);
         }
@@ -391,7 +471,30 @@ private:
         }
         const Options& options = request.options;
         const MapRequest whole{0, size, options.access, options.prefault, options.huge_pages};
-        return map(handle, whole, std::string(request.name), false, error);
+        Mapping mapping = map_whole(handle, whole, std::string(request.name), error);
+        if (!error && mapping.size_ < request.size) {
+            error.set(std::errc::result_out_of_range,
+                      "the object is " + std::to_string(mapping.size_) + " bytes, asked for " +
+                          std::to_string(request.size));
+        }
+        return error ? Mapping{} : std::move(mapping);
+    }
+
+    /// An existing object, whole: `request.length` bytes, or, if it can
+    /// grow, what it holds now inside a range kept for its max_size.
+    static Mapping map_whole(os::Handle& handle, MapRequest request, std::string name, Error& error)
+    {
+        const std::uint64_t limit = os::growth_limit(handle, error);
+        if (error || limit == 0) {
+            return error ? Mapping{} : map(handle, request, std::move(name), false, error);
+        }
+        request.capacity = fits_in_memory(limit, error);
+        request.length = 0;
+        Mapping mapping = error ? Mapping{} : map(handle, request, std::move(name), false, error);
+        if (!error) {
+            mapping.refresh(error);
+        }
+        return error ? Mapping{} : std::move(mapping);
     }
 
     static std::size_t existing_size(const os::Handle& handle, Error& error)
@@ -424,6 +527,8 @@ private:
         mapping.name_ = std::move(name);
         mapping.access_ = request.access;
         mapping.created_ = created;
+        mapping.capacity_ = request.capacity;
+        mapping.prefault_ = request.prefault;
         return mapping;
     }
 
@@ -434,6 +539,8 @@ private:
     std::string name_;
     Access access_ = Access::read_write;
     bool created_ = false;
+    std::size_t capacity_ = 0; // growable up to this many bytes; 0: fixed
+    bool prefault_ = false;    // also for the pages a growth maps
 };
 
 } // namespace filemap::detail

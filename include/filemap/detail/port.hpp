@@ -32,8 +32,9 @@ struct NewObject {
     Lifetime lifetime = Lifetime::scoped;
     std::filesystem::perms permissions =
         std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-    bool reserve = true;     ///< back every page now (else sparse)
-    bool huge_pages = false; ///< Windows: a SEC_LARGE_PAGES section
+    bool reserve = true;      ///< back every page now (else sparse)
+    bool huge_pages = false;  ///< Windows: a SEC_LARGE_PAGES section
+    std::size_t max_size = 0; ///< growable up to this many bytes; 0: fixed
 };
 
 /// Which window of an object to map, and how.
@@ -43,14 +44,19 @@ struct MapRequest {
     Access access = Access::read_write;
     bool prefault = false;
     bool huge_pages = false;
+    /// Growable (offset 0 only): address space for this many bytes is kept
+    /// from the start, of which `length` bytes are mapped now (0 is fine).
+    std::size_t capacity = 0;
 };
 
 /// A mapped range as the system made it: [base, base + length) is mapped,
-/// and the window asked for starts `skip` bytes in.
+/// and the window asked for starts `skip` bytes in. A growable one owns
+/// [base, base + reserved), of which the first `length` bytes are usable.
 struct Mapped {
     void* base = nullptr;
     std::size_t length = 0;
     std::size_t skip = 0;
+    std::size_t reserved = 0; ///< 0: not growable
 };
 
 namespace os {
@@ -118,6 +124,22 @@ void unmap(const Mapped& mapped) noexcept;
 void flush(const Mapped& mapped, const Handle& handle, Error& error);
 /// A hint about how [data, data + size) will be used.
 void advise(std::byte* data, std::size_t size, Advice advice, Error& error);
+
+// ---- growth (a map() with a capacity) ------------------------------------------
+
+/// The max_size a named object's creator gave it, as any opener learns it;
+/// 0 for an object that cannot grow.
+std::uint64_t growth_limit(const Handle& handle, Error& error);
+/// Makes the object at least `size` bytes (within `mapped`'s capacity), the
+/// new bytes zero and backed now: a full system fails here, never as a fault
+/// later. Never shrinks it, whoever else grows it at the same time.
+void extend(Handle& handle, Mapped& mapped, std::size_t size, Error& error);
+/// How many bytes of the object exist now, as another process learns it
+/// (more than `mapped` may have made usable yet).
+std::uint64_t extent(const Handle& handle, const Mapped& mapped, Error& error);
+/// Makes the first `request.length` bytes of a growable mapping usable; the
+/// address never changes.
+void map_more(const Handle& handle, Mapped& mapped, const MapRequest& request, Error& error);
 
 } // namespace os
 

@@ -2,11 +2,12 @@
 //
 // Handles are descriptors: shm_open for names (through the naming protocol
 // of posix/scoped_name.hpp), memfd_create for unnamed memory, open for files;
-// views are mmap. Linux only: the scoped lifetime needs OFD locks and
-// /proc/self/fd, and the waits (posix/sync.hpp) need futexes.
+// views are mmap, and growable ones follow posix/growth.hpp. Linux only: the scoped lifetime needs
+// OFD locks and /proc/self/fd, and the waits (posix/sync.hpp) need futexes.
 #pragma once
 
 #include <filemap/detail/port.hpp>
+#include <filemap/detail/posix/growth.hpp>
 #include <filemap/detail/posix/scoped_name.hpp>
 #include <filemap/detail/posix/system.hpp>
 #include <filemap/error.hpp>
@@ -237,6 +238,18 @@ inline void os::set_inheritable(const Handle& handle, bool inheritable, Error& e
 
 inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& error)
 {
+    if (request.capacity != 0) { // growable: the whole range now, usable as it grows
+        const std::size_t reserved = posix::whole_pages(request.capacity);
+        void* base = posix::reserve_range(handle.native(), reserved, request.access, error);
+        Mapped mapped{base, 0, 0, reserved};
+        if (base != nullptr) {
+            map_more(handle, mapped, request, error);
+        }
+        if (error && base != nullptr) {
+            ::munmap(base, reserved);
+        }
+        return error ? Mapped{} : mapped;
+    }
     const auto skip = static_cast<std::size_t>(request.offset % posix::page_size());
     if (request.length > std::numeric_limits<std::size_t>::max() - skip) {
         error.set(std::errc::not_enough_memory, "the view does not fit in the address space");
@@ -262,7 +275,7 @@ inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& er
 
 inline void os::unmap(const Mapped& mapped) noexcept
 {
-    ::munmap(mapped.base, mapped.length);
+    ::munmap(mapped.base, mapped.reserved != 0 ? mapped.reserved : mapped.length);
 }
 
 /// msync(MS_SYNC): for a file, the data is on disk when this returns.
@@ -285,6 +298,33 @@ inline void os::advise(std::byte* data, std::size_t size, Advice advice, Error& 
                                                  : MADV_NORMAL;
     if (size != 0 && ::madvise(reinterpret_cast<void*>(first), length, how) != 0) {
         error.set_errno(errno, "madvise");
+    }
+}
+
+// ---- growth ------------------------------------------------------------------
+
+inline std::uint64_t os::growth_limit(const Handle& handle, Error& error)
+{
+    return posix::recorded_max_size(handle.native(), error);
+}
+
+inline void os::extend(Handle& handle, Mapped&, std::size_t size, Error& error)
+{
+    posix::extend(handle.native(), size, error);
+}
+
+inline std::uint64_t os::extent(const Handle& handle, const Mapped&, Error& error)
+{
+    return object_size(handle, error);
+}
+
+inline void os::map_more(const Handle&, Mapped& mapped, const MapRequest& request, Error& error)
+{
+    const std::size_t usable = posix::whole_pages(request.length);
+    posix::open_range(static_cast<std::byte*>(mapped.base), mapped.length, usable, request.access,
+                      request.prefault, error);
+    if (!error && usable > mapped.length) {
+        mapped.length = usable;
     }
 }
 

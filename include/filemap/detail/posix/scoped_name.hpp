@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filemap/detail/port.hpp>
+#include <filemap/detail/posix/growth.hpp>
 #include <filemap/detail/posix/system.hpp>
 #include <filemap/detail/steps.hpp>
 #include <filemap/error.hpp>
@@ -337,6 +338,13 @@ inline Descriptor create_unlinked(const NewObject& object, Holder& holder, Error
         }
         release_hold(fd.get(), holder);
         return {};
+    }
+    if (object.max_size != 0) {
+        record_max_size(fd.get(), object.max_size, error);
+        if (error) {
+            release_hold(fd.get(), holder);
+            return {};
+        }
     }
     FILEMAP_STEP(create_sized);
     if (scoped && !set_byte_lock(fd.get(), F_RDLCK)) {

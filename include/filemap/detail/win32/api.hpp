@@ -21,6 +21,7 @@
 #include <utility>
 
 struct _SECURITY_ATTRIBUTES;
+struct _MEMORY_BASIC_INFORMATION;
 struct HINSTANCE__;
 union _LARGE_INTEGER;
 
@@ -77,6 +78,10 @@ __declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigne
 __declspec(dllimport) int __stdcall GetFileSizeEx(void*, _LARGE_INTEGER*);
 __declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);
 __declspec(dllimport) filemap::detail::win::SizeT __stdcall GetLargePageMinimum(void);
+__declspec(dllimport) void* __stdcall VirtualAlloc(void*, filemap::detail::win::SizeT,
+                                                   unsigned long, unsigned long);
+__declspec(dllimport) filemap::detail::win::SizeT
+    __stdcall VirtualQuery(const void*, _MEMORY_BASIC_INFORMATION*, filemap::detail::win::SizeT);
 }
 
 namespace filemap::detail::win {
@@ -85,6 +90,8 @@ namespace filemap::detail::win {
 inline constexpr unsigned long page_readonly = 0x02;                // PAGE_READONLY
 inline constexpr unsigned long page_readwrite = 0x04;               // PAGE_READWRITE
 inline constexpr unsigned long sec_commit = 0x8000000;              // SEC_COMMIT
+inline constexpr unsigned long sec_reserve = 0x4000000;             // SEC_RESERVE
+inline constexpr unsigned long mem_commit = 0x1000;                 // MEM_COMMIT
 inline constexpr unsigned long sec_large_pages = 0x80000000UL;      // SEC_LARGE_PAGES
 inline constexpr unsigned long file_map_large_pages = 0x20000000UL; // FILE_MAP_LARGE_PAGES
 inline constexpr unsigned long privilege_not_held = 1314;           // ERROR_PRIVILEGE_NOT_HELD
@@ -106,6 +113,20 @@ inline void* const invalid_handle = reinterpret_cast<void*>(static_cast<std::int
 
 /// Allocation granularity: 64 KiB on every Windows version and architecture.
 inline constexpr std::size_t granularity = 65536;
+/// The page size of x86, x64 and ARM64 Windows.
+inline constexpr std::size_t page = 4096;
+
+/// Layout of MEMORY_BASIC_INFORMATION on x86 and x64 (x64's PartitionId
+/// sits in what is padding before RegionSize).
+struct MemoryBasicInformation {
+    void* base;
+    void* allocation_base;
+    unsigned long allocation_protect;
+    SizeT region_size;
+    unsigned long state;
+    unsigned long protect;
+    unsigned long type;
+};
 
 /// Layout of SECURITY_ATTRIBUTES.
 struct SecurityAttributes {

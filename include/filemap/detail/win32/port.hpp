@@ -8,11 +8,13 @@
 
 #include <filemap/detail/port.hpp>
 #include <filemap/detail/win32/api.hpp>
+#include <filemap/detail/win32/growth.hpp>
 #include <filemap/detail/win32/security.hpp>
 #include <filemap/error.hpp>
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -91,6 +93,13 @@ inline os::Handle os::create_named(const Name& name, const NewObject& object, Er
     // VirtualAlloc before each first touch, so `reserve` cannot be relaxed.
     unsigned long flags = win::page_readwrite | win::sec_commit;
     std::size_t size = object.size;
+    if (object.max_size != 0) { // growable: committed later, page by page; see os::extend
+        flags = win::page_readwrite | win::sec_reserve;
+        size = win::growable_section_size(object.max_size, error);
+        if (error) {
+            return {};
+        }
+    }
     if (object.huge_pages) { // a whole number of large pages, locked in memory
         size = win::whole_large_pages(size, error);
         if (error) {
@@ -262,6 +271,9 @@ inline void os::set_inheritable(const Handle& handle, bool inheritable, Error& e
 
 inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& error)
 {
+    if (request.capacity != 0) {
+        return win::map_growable(handle.native(), handle.file(), request, error);
+    }
     const auto skip = static_cast<std::size_t>(request.offset % win::granularity);
     const std::uint64_t start = request.offset - skip;
     unsigned long rights = request.access == Access::read_only    ? win::file_map_read
@@ -295,7 +307,8 @@ inline void os::unmap(const Mapped& mapped) noexcept
     UnmapViewOfFile(mapped.base);
 }
 
-/// FlushViewOfFile, then FlushFileBuffers for a file: on disk when it returns.
+/// FlushViewOfFile (of the committed pages of a growable view), then
+/// FlushFileBuffers for a file: on disk when it returns.
 inline void os::flush(const Mapped& mapped, const Handle& handle, Error& error)
 {
     if (!FlushViewOfFile(mapped.base, mapped.length)) {
@@ -321,6 +334,38 @@ inline void os::advise(std::byte* data, std::size_t size, Advice advice, Error& 
             win::set_win32(error, code, "DiscardVirtualMemory");
         }
     }
+}
+
+// ---- growth ------------------------------------------------------------------
+
+inline std::uint64_t os::growth_limit(const Handle& handle, Error& error)
+{
+    win::SectionBasicInformation info{};
+    if (handle.native() == nullptr || win::query_section(handle.native(), info) != 0) {
+        return 0; // object_size() has already reported a section it cannot query
+    }
+    return win::growth_limit_of(info, error);
+}
+
+/// Commits the pages (section-wide: every view, in every process, sees them).
+inline void os::extend(Handle&, Mapped& mapped, std::size_t size, Error& error)
+{
+    if (VirtualAlloc(mapped.base, size, win::mem_commit, win::page_readwrite) == nullptr) {
+        win::set_win32(error, GetLastError(), "committing " + std::to_string(size) + " bytes");
+    }
+}
+
+/// The run of committed pages from the base: what has been grown, in pages.
+inline std::uint64_t os::extent(const Handle&, const Mapped& mapped, Error& error)
+{
+    return win::committed_run(mapped, error);
+}
+
+/// The whole section is mapped already: pages become usable as they are committed.
+inline void os::map_more(const Handle&, Mapped& mapped, const MapRequest& request, Error&)
+{
+    const std::size_t usable = std::min(win::whole_pages(request.length), mapped.reserved);
+    mapped.length = std::max(mapped.length, usable);
 }
 
 } // namespace filemap::detail
