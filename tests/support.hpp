@@ -10,9 +10,11 @@
 
 #include <filemap/filemap.hpp>
 
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace test {
@@ -68,6 +70,22 @@ void die_at_step(const char* step);
 void tell(const std::string& line);
 /// Reads one line from the parent; "" when the parent closed the pipe.
 std::string hear();
+/// Calls `step` again and again until the parent says a line (or closes the
+/// pipe): a peer that must keep going for as long as its parent needs,
+/// however slowly (valgrind, a loaded machine) the parent runs.
+template <class Step>
+void repeat_until_told(Step step)
+{
+    std::atomic<bool> told{false};
+    std::thread listener([&] {
+        hear();
+        told.store(true);
+    });
+    while (!told.load(std::memory_order_relaxed)) {
+        step();
+    }
+    listener.join();
+}
 
 /// A running child process with its standard output piped to us.
 class Child {
