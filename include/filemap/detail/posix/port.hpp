@@ -239,6 +239,10 @@ inline void os::set_inheritable(const Handle& handle, bool inheritable, Error& e
 inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& error)
 {
     if (request.capacity != 0) { // growable: the whole range now, usable as it grows
+        if (request.capacity > std::numeric_limits<std::size_t>::max() - posix::page_size()) {
+            error.set(std::errc::not_enough_memory, "max_size is larger than the address space");
+            return {};
+        }
         const std::size_t reserved = posix::whole_pages(request.capacity);
         void* base = posix::reserve_range(handle.native(), reserved, request.access, error);
         Mapped mapped{base, 0, 0, reserved};
@@ -303,9 +307,17 @@ inline void os::advise(std::byte* data, std::size_t size, Advice advice, Error& 
 
 // ---- growth ------------------------------------------------------------------
 
+/// The recorded limit, which an object already larger than it belies.
 inline std::uint64_t os::growth_limit(const Handle& handle, Error& error)
 {
-    return posix::recorded_max_size(handle.native(), error);
+    const std::uint64_t limit = posix::recorded_max_size(handle.native(), error);
+    const std::uint64_t size = limit == 0 ? 0 : object_size(handle, error);
+    if (!error && size > limit) {
+        error.set(std::errc::invalid_argument, "corrupt max_size attribute: the object is " +
+                                                   std::to_string(size) + " bytes, more than " +
+                                                   std::to_string(limit));
+    }
+    return error ? 0 : limit;
 }
 
 inline void os::extend(Handle& handle, Mapped&, std::size_t size, Error& error)
