@@ -36,3 +36,8 @@ wait "$w1" "$w2"
 sed 's/^/  1st /' "${TMPDIR:-/tmp}/$name-w1"
 sed 's/^/  2nd /' "${TMPDIR:-/tmp}/$name-w2"
 rm -f "${TMPDIR:-/tmp}/$name-w1" "${TMPDIR:-/tmp}/$name-w2"
+echo "--- a log that grows while a follower reads it: grow() here, refresh() there"
+"$bin/09-growing-log" follow "$name-log" &
+follower=$!
+"$bin/09-growing-log" write "$name-log" 1 40
+wait "$follower"

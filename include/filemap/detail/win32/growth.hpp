@@ -10,9 +10,10 @@
 // No header in the user's bytes, so what others learn comes from the kernel:
 //  - max_size: NtQuerySection reports the section's size and its SEC_RESERVE
 //    attribute. The section holds one page more than max_size (rounded up to
-//    a page) that no view maps: Wine records a commit whose range includes
-//    a section's last page only in the committing view, and a page nobody
-//    commits avoids that. An opener learns max_size rounded up to a page.
+//    a page), which views map but nobody commits: Wine records a commit
+//    whose range includes the last page of a view or section only in the
+//    committing view (seen: a grow to the very end was invisible to other
+//    processes). An opener learns max_size rounded up to a page.
 //  - the current size: the run of committed pages from the base
 //    (VirtualQuery), so an opener learns it rounded up to a page; those
 //    extra bytes are zero.
@@ -64,8 +65,8 @@ inline std::uint64_t growth_limit_of(const SectionBasicInformation& info, Error&
     return size - page;
 }
 
-/// Maps the whole of a growable section (its last page aside), of which
-/// `request.length` bytes are committed.
+/// Maps the whole of a growable section, of which `request.length` bytes
+/// are committed.
 inline Mapped map_growable(void* section, void* file, const MapRequest& request, Error& error)
 {
     if (file != nullptr) {
@@ -74,7 +75,12 @@ inline Mapped map_growable(void* section, void* file, const MapRequest& request,
                   "at the same address");
         return {};
     }
-    const std::size_t reserved = whole_pages(request.capacity);
+    // The whole section, its last page too: Wine shows other views no
+    // commit that includes a view's last page, so that page stays uncommitted.
+    const std::size_t reserved = growable_section_size(request.capacity, error);
+    if (error) {
+        return {};
+    }
     const unsigned long rights = request.access == Access::read_only    ? file_map_read
                                  : request.access == Access::read_write ? file_map_write
                                                                         : file_map_copy;
