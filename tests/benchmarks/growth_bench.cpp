@@ -79,7 +79,7 @@ void grow_raw(benchmark::State& state)
             size = 0;
             state.ResumeTiming();
         }
-        if (::posix_fallocate(fd, 0, static_cast<off_t>(size + mib)) != 0 ||
+        if (::posix_fallocate(fd, static_cast<off_t>(size), mib) != 0 ||
             ::mprotect(base + size, mib, PROT_READ | PROT_WRITE) != 0) {
             state.SkipWithError("posix_fallocate / mprotect");
             break;
@@ -183,9 +183,9 @@ BENCHMARK(grow_raw)->Name("grow1m/raw_fallocate_mprotect")->Repetitions(5);
 BENCHMARK(create_filemap)->Name("grow1m/filemap_create")->Repetitions(5);
 BENCHMARK(create_raw)->Name("grow1m/raw_create")->Repetitions(5);
 BENCHMARK(create_boost)->Name("grow1m/boost_create_sparse")->Repetitions(5);
-BENCHMARK(read_span<make_fixed>)->Name("read16m/span_fixed")->Repetitions(5);
-BENCHMARK(read_span<make_grown>)->Name("read16m/span_grown")->Repetitions(5);
-BENCHMARK(read_values<make_fixed>)->Name("read16m/read_value_fixed")->Repetitions(5);
-BENCHMARK(read_values<make_grown>)->Name("read16m/read_value_grown")->Repetitions(5);
+BENCHMARK(read_span<make_fixed>)->Name("read16m/span_fixed")->Repetitions(11);
+BENCHMARK(read_span<make_grown>)->Name("read16m/span_grown")->Repetitions(11);
+BENCHMARK(read_values<make_fixed>)->Name("read16m/read_value_fixed")->Repetitions(11);
+BENCHMARK(read_values<make_grown>)->Name("read16m/read_value_grown")->Repetitions(11);
 
 BENCHMARK_MAIN();

@@ -327,7 +327,7 @@ public:
                                      : std::to_string(new_size) + " bytes is beyond max_size " +
                                            std::to_string(capacity_));
         } else if (new_size > size_) {
-            os::extend(handle_, mapped_, new_size, error);
+            os::extend(handle_, mapped_, size_, new_size, error);
             if (!error) {
                 map_up_to(new_size, error);
             }
@@ -445,7 +445,7 @@ private:
         whole.capacity = options.max_size;
         Mapping mapping = map(handle, whole, std::string(request.name), true, error);
         if (!error && growable) { // backed as a grow is (Windows commits pages only in a view)
-            os::extend(mapping.handle_, mapping.mapped_, request.size, error);
+            os::extend(mapping.handle_, mapping.mapped_, 0, request.size, error);
             if (!error) {
                 mapping.map_up_to(request.size, error);
             }

@@ -130,10 +130,12 @@ void advise(std::byte* data, std::size_t size, Advice advice, Error& error);
 /// The max_size a named object's creator gave it, as any opener learns it;
 /// 0 for an object that cannot grow.
 std::uint64_t growth_limit(const Handle& handle, Error& error);
-/// Makes the object at least `size` bytes (within `mapped`'s capacity), the
+/// Makes the object at least `to` bytes (within `mapped`'s capacity), the
 /// new bytes zero and backed now: a full system fails here, never as a fault
-/// later. Never shrinks it, whoever else grows it at the same time.
-void extend(Handle& handle, Mapped& mapped, std::size_t size, Error& error);
+/// later. Never shrinks it, whoever else grows it at the same time. The
+/// first `from` bytes are backed already (what this handle has mapped), so
+/// a grow costs what it adds, not what the object holds.
+void extend(Handle& handle, Mapped& mapped, std::size_t from, std::size_t to, Error& error);
 /// How many bytes of the object exist now, as another process learns it
 /// (more than `mapped` may have made usable yet).
 std::uint64_t extent(const Handle& handle, const Mapped& mapped, Error& error);

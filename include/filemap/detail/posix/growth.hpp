@@ -81,9 +81,10 @@ inline std::uint64_t recorded_max_size(int fd, Error& error)
     return value;
 }
 
-/// Makes the object at least `size` bytes, every new page backed and zero;
-/// never shrinks it, whoever grows it at the same time.
-inline void extend(int fd, std::size_t size, Error& error)
+/// Makes the object at least `size` bytes, every page of [from, size)
+/// backed and zero; never shrinks it, whoever grows it at the same time.
+/// (From 0 it would cost a walk over every page the object holds.)
+inline void extend(int fd, std::size_t from, std::size_t size, Error& error)
 {
     if (static_cast<std::uintmax_t>(size) >
         static_cast<std::uintmax_t>(std::numeric_limits<off_t>::max())) {
@@ -91,7 +92,8 @@ inline void extend(int fd, std::size_t size, Error& error)
                   "size is larger than the platform's file offsets");
         return;
     }
-    const int result = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    const int result =
+        ::posix_fallocate(fd, static_cast<off_t>(from), static_cast<off_t>(size - from));
     if (result == ENOSPC) {
         error.set(std::errc::no_space_on_device,
                   "growing to " + std::to_string(size) + " bytes: no space left");

@@ -320,9 +320,9 @@ inline std::uint64_t os::growth_limit(const Handle& handle, Error& error)
     return error ? 0 : limit;
 }
 
-inline void os::extend(Handle& handle, Mapped&, std::size_t size, Error& error)
+inline void os::extend(Handle& handle, Mapped&, std::size_t from, std::size_t to, Error& error)
 {
-    posix::extend(handle.native(), size, error);
+    posix::extend(handle.native(), from, to, error);
 }
 
 inline std::uint64_t os::extent(const Handle& handle, const Mapped&, Error& error)

@@ -348,10 +348,12 @@ inline std::uint64_t os::growth_limit(const Handle& handle, Error& error)
 }
 
 /// Commits the pages (section-wide: every view, in every process, sees them).
-inline void os::extend(Handle&, Mapped& mapped, std::size_t size, Error& error)
+inline void os::extend(Handle&, Mapped& mapped, std::size_t from, std::size_t to, Error& error)
 {
-    if (VirtualAlloc(mapped.base, size, win::mem_commit, win::page_readwrite) == nullptr) {
-        win::set_win32(error, GetLastError(), "committing " + std::to_string(size) + " bytes");
+    const std::size_t first = from & ~(win::page - 1);
+    if (VirtualAlloc(static_cast<std::byte*>(mapped.base) + first, to - first, win::mem_commit,
+                     win::page_readwrite) == nullptr) {
+        win::set_win32(error, GetLastError(), "committing " + std::to_string(to) + " bytes");
     }
 }
 
