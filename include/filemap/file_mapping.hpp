@@ -199,7 +199,8 @@ public:
 
     /// Maps exactly [offset, offset + length) of the object again, with this
     /// mapping's access. result_out_of_range for a window outside the object
-    /// (also when another process shrank it), invalid_argument for length 0,
+    /// (also when another process shrank it; for a growable mapping, beyond
+    /// this handle's size() until a refresh() maps more), invalid_argument for length 0,
     /// bad_file_descriptor if closed. The View keeps the object (and a
     /// scoped name) alive on its own. Throws std::system_error.
     View view(std::size_t offset, std::size_t length) { return view(offset, length, access()); }
