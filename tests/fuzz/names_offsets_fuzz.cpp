@@ -1,10 +1,11 @@
-// names_offsets_fuzz: libFuzzer over the two places hostile input reaches
-// filemap before any system call - the name rules and the offset/length
-// arithmetic of the typed API. Built with clang -fsanitize=fuzzer,address,
-// undefined; any crash, sanitizer report or failed check below is a bug.
+// names_offsets_fuzz: libFuzzer over the places hostile input reaches
+// filemap before any system call - the name rules, the offset/length
+// arithmetic of the typed API, and the max_size a growable object records. Built with clang
+// -fsanitize=fuzzer,address, undefined; any crash, sanitizer report or failed check below is a bug.
 //
-// Input: first byte picks the target; the rest is a name, or an operation
-// with a 64-bit offset and length against a 4099-byte mapping.
+// Input: first byte picks the target; the rest is a name, an operation
+// with a 64-bit offset and length against a 4099-byte mapping, or the text
+// of a max_size attribute.
 #include <filemap/filemap.hpp>
 
 #include <cstdint>
@@ -176,6 +177,27 @@ void fuzz_offsets(const std::uint8_t* data, std::size_t size)
     }
 }
 
+/// A max_size attribute is 1 to 20 decimal digits whose value is 1 to
+/// 2^64 - 1; the oracle computes it in 128 bits.
+void fuzz_max_size(std::string_view text)
+{
+    unsigned __int128 value = 0;
+    bool digits = !text.empty() && text.size() <= 20;
+    for (const char c : text) {
+        digits = digits && c >= '0' && c <= '9';
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    const bool valid = digits && value != 0 && value <= ~std::uint64_t{0};
+    filemap::detail::Error error;
+    const std::uint64_t parsed = filemap::detail::posix::parse_max_size(text, error);
+    if (valid == static_cast<bool>(error) || (valid && parsed != value)) {
+        fail("parse_max_size disagrees with the rule");
+    }
+    if (error && error.code() != std::errc::invalid_argument) {
+        fail("a corrupt max_size that is not invalid_argument");
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -183,10 +205,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) {
         return 0;
     }
-    if (data[0] % 2 == 0) {
-        fuzz_name(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
-    } else {
-        fuzz_offsets(data + 1, size - 1);
+    const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+    switch (data[0] % 3) {
+    case 0: fuzz_name(rest); break;
+    case 1: fuzz_offsets(data + 1, size - 1); break;
+    default: fuzz_max_size(rest); break;
     }
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include <sys/mman.h>
 #include <sys/xattr.h>
@@ -51,34 +52,40 @@ inline void record_max_size(int fd, std::size_t max_size, Error& error)
     }
 }
 
-/// The limit recorded on an object: 0 for one that cannot grow (no
-/// attribute: a fixed object, or one made by another program). A value
-/// that is not a plain decimal number is invalid_argument.
-inline std::uint64_t recorded_max_size(int fd, Error& error)
+/// A recorded max_size, as its text: 1 to 20 decimal digits, not 0, at
+/// most 2^64 - 1. Anything else is invalid_argument: a peer wrote it.
+inline std::uint64_t parse_max_size(std::string_view text, Error& error)
 {
-    char text[24] = {};
-    const ssize_t length = ::fgetxattr(fd, max_size_attribute, text, sizeof text);
-    if (length < 0) {
-        if (errno != ENODATA && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ERANGE) {
-            error.set_errno(errno, "reading max_size");
-        } else if (errno == ERANGE) { // longer than any number
-            error.set(std::errc::invalid_argument, "corrupt max_size attribute: too long");
-        }
-        return 0;
-    }
     std::uint64_t value = 0;
-    for (ssize_t i = 0; i < length; ++i) {
-        const unsigned digit = static_cast<unsigned char>(text[i]) - '0';
+    for (const char c : text) {
+        const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
         if (digit > 9 || value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
             error.set(std::errc::invalid_argument, "corrupt max_size attribute");
             return 0;
         }
         value = value * 10 + digit;
     }
-    if (length == 0 || value == 0) {
+    if (value == 0) {
         error.set(std::errc::invalid_argument, "corrupt max_size attribute: empty or 0");
     }
     return value;
+}
+
+/// The limit recorded on an object: 0 for one that cannot grow (no
+/// attribute: a fixed object, or one made by another program).
+inline std::uint64_t recorded_max_size(int fd, Error& error)
+{
+    char text[24] = {};
+    const ssize_t length = ::fgetxattr(fd, max_size_attribute, text, sizeof text);
+    if (length >= 0) {
+        return parse_max_size(std::string_view(text, static_cast<std::size_t>(length)), error);
+    }
+    if (errno == ERANGE) { // longer than any number
+        error.set(std::errc::invalid_argument, "corrupt max_size attribute: too long");
+    } else if (errno != ENODATA && errno != ENOTSUP && errno != EOPNOTSUPP) {
+        error.set_errno(errno, "reading max_size");
+    }
+    return 0;
 }
 
 /// Makes the object at least `size` bytes, every page of [from, size)
