@@ -13,7 +13,9 @@
 #endif
 #include <windows.h>
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 using filemap::FileMapping;
 
@@ -48,7 +50,61 @@ const test::Role raw_creator("raw-creator", [](const test::Args& args) {
     return 0;
 });
 
+// A plain Win32 program reading a growable object: it maps the whole
+// section and learns the size as the run of committed pages (VirtualQuery).
+// With "commit N", it then commits N more pages through its read-only
+// view, as any reader can. Says "committed <bytes> <first string>", then
+// "raised" or the error.
+const test::Role raw_growth_reader("raw-growth-reader", [](const test::Args& args) {
+    HANDLE section = ::OpenFileMappingW(FILE_MAP_READ, FALSE, test::widen(args.at(0)).c_str());
+    auto* view = section == nullptr
+                     ? nullptr
+                     : static_cast<char*>(::MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0));
+    if (view == nullptr) {
+        test::tell("open failed " + std::to_string(::GetLastError()));
+        return 1;
+    }
+    MEMORY_BASIC_INFORMATION info{};
+    ::VirtualQuery(view, &info, sizeof info);
+    const SIZE_T committed = info.State == MEM_COMMIT ? info.RegionSize : 0;
+    test::tell("committed " + std::to_string(committed) + " " + view);
+    if (args.size() > 2 && args.at(1) == "commit") {
+        const SIZE_T more = 4096 * std::stoul(args.at(2));
+        const bool raised =
+            ::VirtualAlloc(view + committed, more, MEM_COMMIT, PAGE_READONLY) != nullptr;
+        test::tell(raised ? "raised" : "commit failed " + std::to_string(::GetLastError()));
+    }
+    ::UnmapViewOfFile(view);
+    ::CloseHandle(section);
+    return 0;
+});
+
 } // namespace
+
+TEST_CASE("a plain Win32 program reads a growable object by its committed pages; a reader that "
+          "commits more only adds zeros",
+          "[windows]")
+{
+    const std::string name = test::unique_name("raw-growth");
+    filemap::Options options;
+    options.max_size = 64 * 4096;
+    FileMapping mapping = FileMapping::create(name, 4096, options);
+    mapping.write("grown");
+    mapping.grow(20 * 4096);
+    test::Child reader = test::Child::role("raw-growth-reader", {name});
+    CHECK(reader.read_line() == "committed " + std::to_string(20 * 4096) + " grown");
+    CHECK(reader.wait() == 0);
+
+    // A reader raises the size others learn, by two pages of zeros.
+    test::Child raiser = test::Child::role("raw-growth-reader", {name, "commit", "2"});
+    CHECK(raiser.read_line() == "committed " + std::to_string(20 * 4096) + " grown");
+    CHECK(raiser.read_line() == "raised");
+    CHECK(raiser.wait() == 0);
+    CHECK(mapping.refresh() == 22 * 4096);
+    const auto added = std::as_const(mapping).bytes().subspan(20 * 4096);
+    CHECK(std::all_of(added.begin(), added.end(), [](std::byte b) { return b == std::byte{0}; }));
+    CHECK(mapping.read_string() == "grown");
+}
 
 TEST_CASE("a plain Win32 program opens what filemap created", "[windows]")
 {
