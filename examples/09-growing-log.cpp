@@ -57,11 +57,11 @@ int write(const std::string& name, std::uint32_t followers, int records)
     growable.max_size = max_log;
     auto log = filemap::FileMapping::create(name, 4096, growable);
     const std::byte* const start = log.bytes().data();
-    std::uint64_t end = 0;
+    std::size_t end = 0;
     for (int i = 1; i <= records; ++i) {
         const std::string text = "record " + std::to_string(i) + ": " +
                                  std::string(200 * static_cast<std::size_t>(i), '.');
-        const std::uint64_t next = end + sizeof(std::uint32_t) + text.size();
+        const std::size_t next = end + sizeof(std::uint32_t) + text.size();
         if (next > log.size()) { // double, as a vector does, up to max_size
             const std::size_t grown =
                 std::min(max_log, std::max<std::size_t>(next, 2 * log.size()));
@@ -94,7 +94,7 @@ int follow(const std::string& name)
     }
     auto log = filemap::FileMapping::open(name, filemap::Access::read_only);
     const std::byte* const start = log.bytes().data();
-    std::uint64_t read = 0;
+    std::size_t read = 0;
     int records = 0;
     int refreshes = 0;
     for (;;) {
