@@ -165,7 +165,8 @@ TEST_CASE("a peer that rewrites max_size or the size gets clear errors, never a 
         CHECK(peer.wait() == 0);
     };
     std::error_code ec;
-    for (const std::string bad : {"garbage", "", "0", "-5", "123456789012345678901234567890"}) {
+    for (const std::string bad :
+         {"garbage", "", "0", "-5", "123456789012345678901234567890", "000000000000001048576"}) {
         INFO("max_size attribute: \"" << bad << "\"");
         rewrite(bad);
         CHECK_FALSE(FileMapping::open(name, ec).is_open());

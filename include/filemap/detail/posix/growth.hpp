@@ -56,6 +56,10 @@ inline void record_max_size(int fd, std::size_t max_size, Error& error)
 /// most 2^64 - 1. Anything else is invalid_argument: a peer wrote it.
 inline std::uint64_t parse_max_size(std::string_view text, Error& error)
 {
+    if (text.size() > 20) { // leading zeros aside, no more digits than 2^64 - 1 has
+        error.set(std::errc::invalid_argument, "corrupt max_size attribute: too long");
+        return 0;
+    }
     std::uint64_t value = 0;
     for (const char c : text) {
         const unsigned digit = static_cast<unsigned char>(c) - unsigned{'0'};
