@@ -260,7 +260,7 @@ inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& er
         return {};
     }
     const std::size_t length = skip + request.length;
-    const int protection = request.access == Access::read_only ? PROT_READ : PROT_READ | PROT_WRITE;
+    const int protection = posix::protection_of(request.access);
     const int flags = (request.access == Access::copy_on_write ? MAP_PRIVATE : MAP_SHARED) |
                       (request.prefault ? MAP_POPULATE : 0);
     void* base = ::mmap(nullptr, length, protection, flags, handle.native(),

@@ -38,6 +38,14 @@ inline std::size_t whole_pages(std::size_t bytes) noexcept
     return (bytes + page - 1) & ~(page - 1);
 }
 
+/// What MapViewOfFile needs for a view with `access`.
+inline unsigned long view_rights(Access access) noexcept
+{
+    return access == Access::read_only    ? file_map_read
+           : access == Access::read_write ? file_map_write
+                                          : file_map_copy;
+}
+
 /// The size of a SEC_RESERVE section that may grow to `max_size` bytes.
 inline std::size_t growable_section_size(std::size_t max_size, Error& error)
 {
@@ -81,9 +89,7 @@ inline Mapped map_growable(void* section, void* file, const MapRequest& request,
     if (error) {
         return {};
     }
-    const unsigned long rights = request.access == Access::read_only    ? file_map_read
-                                 : request.access == Access::read_write ? file_map_write
-                                                                        : file_map_copy;
+    const unsigned long rights = view_rights(request.access);
     void* base = MapViewOfFile(section, rights, 0, 0, reserved);
     if (base == nullptr) {
         set_win32(error, GetLastError(), "MapViewOfFile");

@@ -276,9 +276,7 @@ inline Mapped os::map(const Handle& handle, const MapRequest& request, Error& er
     }
     const auto skip = static_cast<std::size_t>(request.offset % win::granularity);
     const std::uint64_t start = request.offset - skip;
-    unsigned long rights = request.access == Access::read_only    ? win::file_map_read
-                           : request.access == Access::read_write ? win::file_map_write
-                                                                  : win::file_map_copy;
+    unsigned long rights = win::view_rights(request.access);
     std::size_t length = skip + request.length;
     if (request.huge_pages) { // a view of large pages spans whole ones
         length = win::whole_large_pages(length, error);
