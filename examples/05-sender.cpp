@@ -2,13 +2,16 @@
 //
 // A Channel is a bounded message queue in a named mapping: messages arrive
 // whole and in order, send blocks while it is full, receive blocks (in the
-// kernel, not a sleep loop) until a message comes. Start 06-receiver, then
-// this, in either order.
+// kernel, not a sleep loop) until a message comes. Each message here is
+// built where the receiver will read it: prepare() lends room inside the
+// channel, commit() publishes it. Start 06-receiver, then this, in either
+// order.
 //
 //     05-sender [message...]      (without messages: one per line of input)
 #include <filemap/filemap.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -27,7 +30,9 @@ int main(int argc, char** argv)
     auto channel = filemap::Channel::open_or_create("filemap-messages", 256);
     for (const std::string& message : messages) {
         try {
-            channel.send(message);
+            filemap::Loan loan = channel.prepare(message.size()); // blocks while full
+            std::memcpy(loan.data(), message.data(), message.size());
+            loan.commit();                     // (dropped without commit, a loan publishes nothing)
         } catch (const std::system_error& e) { // longer than 256 bytes: message_size
             std::fprintf(stderr, "sender: %s\n", e.what());
             continue;

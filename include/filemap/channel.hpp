@@ -17,9 +17,10 @@
 // call with invalid_argument ("corrupt header", "corrupt indices", "corrupt
 // record at byte N") and never reads or writes outside its ring.
 //
-// Ring records are [u32 length][payload], 8-byte aligned; a payload may wrap
-// around the end of the ring, so a ring of align8(capacity) + 8 bytes holds
-// any message up to capacity() once the receivers have drained it.
+// Messages are whole records in the ring of detail/ring.hpp (two of the
+// largest fit in it): contiguous, 16-byte aligned payloads, so a sender can build a message in
+// place (prepare() lends it the room, commit() publishes it) and a receiver can read it in place
+// (receive_with()). Every other send and receive is one copy into the ring and one out of it.
 #pragma once
 
 #include <filemap/detail/atomic64.hpp>
@@ -29,9 +30,11 @@
 #include <filemap/detail/hold.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/platform.hpp>
+#include <filemap/detail/ring.hpp>
 #include <filemap/detail/steps.hpp>
 #include <filemap/detail/wake.hpp>
 #include <filemap/error.hpp>
+#include <filemap/loan.hpp>
 #include <filemap/name.hpp>
 #include <filemap/options.hpp>
 
@@ -68,12 +71,12 @@ public:
     /// Throws std::system_error.
     static Channel open(std::string_view name)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{}, nullptr);
+        return invoke(detail::Disposition::open, name, Options{}, nullptr);
     }
     /// open(), reporting a failure in `ec` (and returning an empty channel).
     static Channel open(std::string_view name, std::error_code& ec)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{}, &ec);
+        return invoke(detail::Disposition::open, name, Options{}, &ec);
     }
 
     /// Sends `message`, blocking while the channel is full. Throws
@@ -103,6 +106,25 @@ public:
         return send_until("send_for", message, detail::deadline_after(timeout));
     }
 
+    /// Lends room for a message of up to `size` bytes inside the ring,
+    /// blocking while the channel is full: build the message in
+    /// Loan::bytes(), then Loan::commit() publishes it (no copy). Until then
+    /// this process holds the send lock. Fails as send() does for a message
+    /// of `size` bytes.
+    Loan prepare(std::size_t size) { return *prepare_until("prepare", size, std::nullopt); }
+    /// prepare() only if there is room now (else nullopt); fails as send() does.
+    std::optional<Loan> try_prepare(std::size_t size)
+    {
+        return prepare_until("try_prepare", size, detail::now_only());
+    }
+    /// prepare() if there is room within `timeout` (else nullopt); fails as send() does.
+    template <class Rep, class Period>
+    std::optional<Loan> prepare_for(std::size_t size,
+                                    const std::chrono::duration<Rep, Period>& timeout)
+    {
+        return prepare_until("prepare_for", size, detail::deadline_after(timeout));
+    }
+
     /// The next message, blocking until one arrives. Throws
     /// std::system_error: invalid_argument for a corrupt record,
     /// bad_file_descriptor if closed.
@@ -113,14 +135,15 @@ public:
     std::size_t receive(std::span<std::byte> buffer)
     {
         std::size_t size = 0;
-        take("receive", std::nullopt, [&](std::size_t length) {
+        take("receive", std::nullopt, [&](std::span<const std::byte> message) {
+            const std::size_t length = message.size();
             if (length > buffer.size()) {
                 detail::throw_error("receive", name(), std::errc::message_size,
                                     "the message is " + std::to_string(length) +
                                         " bytes, the buffer " + std::to_string(buffer.size()));
             }
             size = length;
-            return buffer.data();
+            copy_out(message, buffer.data());
         });
         return size;
     }
@@ -143,6 +166,32 @@ public:
     receive_for(const std::chrono::duration<Rep, Period>& timeout)
     {
         return receive_vector("receive_for", detail::deadline_after(timeout));
+    }
+
+    /// Calls `fn(std::span<const std::byte>)` with the next message, in
+    /// place in the ring, blocking until one arrives; its room is freed when
+    /// `fn` returns. If `fn` throws, the message stays for the next receive
+    /// and the exception propagates; a process killed inside `fn` leaves it
+    /// for the next receiver too. The span's bounds were checked, but its
+    /// bytes are shared memory: a peer with write access may change them
+    /// while `fn` reads them. Other receivers wait until `fn` returns.
+    /// Otherwise fails as receive() does.
+    template <class Fn>
+    void receive_with(Fn&& fn)
+    {
+        take("receive_with", std::nullopt, fn);
+    }
+    /// receive_with() if a message is there now: false if there was none.
+    template <class Fn>
+    bool try_receive_with(Fn&& fn)
+    {
+        return take("try_receive_with", detail::now_only(), fn);
+    }
+    /// receive_with() if a message arrives within `timeout`: false if none did.
+    template <class Rep, class Period, class Fn>
+    bool receive_with_for(const std::chrono::duration<Rep, Period>& timeout, Fn&& fn)
+    {
+        return take("receive_with_for", detail::deadline_after(timeout), fn);
     }
 
     /// The largest message this channel carries, in bytes; 0 when closed.
@@ -181,9 +230,9 @@ private:
     static_assert(offsetof(Layout, capacity) == 24 && offsetof(Layout, tail) == 128 &&
                       offsetof(Layout, head) == 192 && ring_offset == 256,
                   "the same layout in every process, whatever its word size");
-    static constexpr std::size_t max_capacity = 0x7FFFFFF0; // lengths are 32-bit
+    static constexpr std::size_t max_capacity = 0x3FFFFF00; // two fit in 32-bit sizes
     static constexpr const char* noun = "channel";
-    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 2, sizeof(Layout), ring_offset,
+    static constexpr detail::BlockKind kind{0x48434D46 /* "FMCH" */, 3, sizeof(Layout), ring_offset,
                                             noun};
 
     /// This process's side of the channel: its kernel objects, and the
@@ -198,15 +247,6 @@ private:
         std::uint64_t seen_tail = 0; // the last tail this process saw
     };
 
-    static constexpr std::uint64_t align8(std::uint64_t n) noexcept
-    {
-        return (n + 7) & ~std::uint64_t{7};
-    }
-    static constexpr std::uint64_t record_size(std::uint64_t length) noexcept
-    {
-        return align8(4 + length);
-    }
-
     static Channel make(const detail::NamedRequest& request, detail::Error& error)
     {
         const std::size_t capacity = request.size;
@@ -219,7 +259,7 @@ private:
         const std::string name(request.name);
         const auto build = [&](Layout& layout, Attached&, detail::Error& failure) {
             layout.capacity = capacity;
-            layout.ring_size = align8(capacity) + 8;
+            layout.ring_size = 2 * detail::record_size(capacity);
             Lock::attach(layout.send_lock, detail::derived_name(name, "send"), true, failure);
             if (!failure) {
                 Lock::attach(layout.receive_lock, detail::derived_name(name, "receive"), true,
@@ -232,7 +272,7 @@ private:
             // Read once, then checked in an order in which nothing overflows.
             const std::uint64_t found = detail::read_once(layout.capacity);
             const std::uint64_t ring_size = detail::read_once(layout.ring_size);
-            if (found == 0 || found > max_capacity || ring_size != align8(found) + 8 ||
+            if (found == 0 || found > max_capacity || ring_size != 2 * detail::record_size(found) ||
                 ring_size > mapped - ring_offset) {
                 failure.set(std::errc::invalid_argument,
                             "corrupt header: capacity " + std::to_string(found) + ", ring " +
@@ -256,95 +296,118 @@ private:
             attached.space = detail::Wakeup::attach(detail::derived_name(name, "space"), failure);
             return !failure;
         };
-        const std::size_t bytes = static_cast<std::size_t>(ring_offset + align8(capacity) + 8);
+        const auto bytes =
+            static_cast<std::size_t>(ring_offset + 2 * detail::record_size(capacity));
         Channel made;
         made.block_ = Block::make(request, kind, bytes, build, attach, error);
         return made;
     }
 
-    /// Where absolute position `at` falls in the ring, and how many bytes of
-    /// `length` fit before the ring wraps.
-    std::pair<std::size_t, std::size_t> place(std::uint64_t at, std::size_t length) const noexcept
-    {
-        const std::uint64_t ring_size = block_.attached().ring_size;
-        const auto offset = static_cast<std::size_t>(at % ring_size);
-        return {offset, std::min(length, static_cast<std::size_t>(ring_size) - offset)};
-    }
-
     /// The ring: ring_size bytes of the mapping from ring_offset on (the
     /// `ring` member only marks where; indexing it past 8 is not C++).
-    static std::byte* ring_of(Layout& layout) noexcept
+    detail::Ring ring_of(Layout& layout) const noexcept
     {
-        return reinterpret_cast<std::byte*>(&layout) + ring_offset;
-    }
-
-    static void to_ring(Layout& layout, std::pair<std::size_t, std::size_t> place, const void* from,
-                        std::size_t length) noexcept
-    {
-        if (length != 0) {
-            const auto [offset, first] = place;
-            std::memcpy(ring_of(layout) + offset, from, first);
-            std::memcpy(ring_of(layout), static_cast<const std::byte*>(from) + first,
-                        length - first);
-        }
-    }
-
-    static void from_ring(Layout& layout, std::pair<std::size_t, std::size_t> place, void* to,
-                          std::size_t length) noexcept
-    {
-        if (length != 0) {
-            const auto [offset, first] = place;
-            std::memcpy(to, ring_of(layout) + offset, first);
-            std::memcpy(static_cast<std::byte*>(to) + first, ring_of(layout), length - first);
-        }
+        return {reinterpret_cast<std::byte*>(&layout) + ring_offset, block_.attached().ring_size};
     }
 
     using Hold = detail::Hold;
+
+    void check_size(const char* operation, std::size_t size) const
+    {
+        if (size > capacity()) {
+            detail::throw_error(operation, name(), std::errc::message_size,
+                                "the message is " + std::to_string(size) + " bytes, the capacity " +
+                                    std::to_string(capacity()));
+        }
+    }
 
     bool send_until(const char* operation, std::span<const std::byte> message,
                     const detail::Deadline& deadline)
     {
         Layout& layout = block_.layout(operation, noun);
-        Attached& self = block_.attached();
-        if (message.size() > self.capacity) {
-            detail::throw_error(operation, name(), std::errc::message_size,
-                                "the message is " + std::to_string(message.size()) +
-                                    " bytes, the capacity " + std::to_string(self.capacity));
-        }
-        Hold hold(self.send_lock, layout.send_lock, operation, name(), deadline);
+        check_size(operation, message.size());
+        Hold hold(block_.attached().send_lock, layout.send_lock, operation, name(), deadline);
         if (!hold) {
             return false;
         }
-        detail::Atomic64 tail(layout.tail);
+        const auto at = reserve(operation, layout, detail::record_size(message.size()), deadline);
+        if (!at) {
+            return false;
+        }
+        if (!message.empty()) {
+            std::memcpy(ring_of(layout).payload(*at), message.data(), message.size());
+        }
+        publish(layout, *at, message.size());
+        return true;
+    }
+
+    std::optional<Loan> prepare_until(const char* operation, std::size_t size,
+                                      const detail::Deadline& deadline)
+    {
+        Layout& layout = block_.layout(operation, noun);
+        check_size(operation, size);
+        Hold hold(block_.attached().send_lock, layout.send_lock, operation, name(), deadline);
+        if (!hold) {
+            return std::nullopt;
+        }
+        const auto at = reserve(operation, layout, detail::record_size(size), deadline);
+        if (!at) {
+            return std::nullopt;
+        }
+        return Loan(std::move(hold), {ring_of(layout).payload(*at), size}, *at, this,
+                    [](void* owner, std::uint64_t lent_at, std::size_t used) {
+                        auto& channel = *static_cast<Channel*>(owner);
+                        channel.publish(channel.block_.layout("commit", noun), lent_at, used);
+                    });
+    }
+
+    /// Waits (holding the send lock) until a record of `need` bytes fits
+    /// whole at the tail, after a wrap marker if it would cross the end of
+    /// the ring; returns where it goes, nullopt if the deadline passed. The
+    /// ring holds two of the largest records, so a drained ring has room
+    /// for marker and record, and the record never covers a marker that a
+    /// receiver has yet to read.
+    std::optional<std::uint64_t> reserve(const char* operation, Layout& layout, std::uint64_t need,
+                                         const detail::Deadline& deadline)
+    {
+        const detail::Ring ring = ring_of(layout);
         detail::Atomic64 head(layout.head);
-        const std::uint64_t at = tail.load(std::memory_order_relaxed);
-        const std::uint64_t need = record_size(message.size());
+        const std::uint64_t at = detail::Atomic64(layout.tail).load(std::memory_order_relaxed);
+        const std::uint64_t skip = ring.skip_before(at, need);
         std::uint64_t read = 0;
         const auto room = [&] {
             read = head.load(std::memory_order_acquire);
             // Once the indices are corrupt, stop waiting and say so.
-            return !indices_sound(read, at) || at + need - read <= self.ring_size;
+            return !indices_sound(read, at) || at + skip + need - read <= ring.size();
         };
-        if (!self.space.wait(layout.space, room, deadline)) {
-            return false;
+        if (!block_.attached().space.wait(layout.space, room, deadline)) {
+            return std::nullopt;
         }
         if (!indices_sound(read, at)) {
             corrupt_indices(operation, read, at);
         }
-        const auto length = static_cast<std::uint32_t>(message.size());
-        to_ring(layout, place(at, 4), &length, 4);
-        to_ring(layout, place(at + 4, message.size()), message.data(), message.size());
-        tail.store(at + need, std::memory_order_release); // publishes the whole record
+        if (skip != 0) {
+            ring.mark_wrap(at); // published with the record
+        }
+        return at + skip;
+    }
+
+    /// Publishes the record of `length` bytes whose payload is in place at `at`.
+    void publish(Layout& layout, std::uint64_t at, std::size_t length) noexcept
+    {
+        ring_of(layout).write_header(at, static_cast<std::uint32_t>(length), 0);
+        detail::Atomic64(layout.tail)
+            .store(at + detail::record_size(length), std::memory_order_release);
         FILEMAP_STEP(send_published);
-        self.data.notify(layout.data);
-        return true;
+        block_.attached().data.notify(layout.data);
     }
 
     /// Whether a head and a tail can be a channel's: no further apart than
     /// the ring, and in order. Anything else was written by a peer.
     bool indices_sound(std::uint64_t head, std::uint64_t tail) const noexcept
     {
-        return head <= tail && tail - head <= block_.attached().ring_size;
+        return head <= tail && tail - head <= block_.attached().ring_size &&
+               detail::Ring::aligned(head) && detail::Ring::aligned(tail);
     }
 
     [[noreturn]] void corrupt_indices(const char* operation, std::uint64_t head,
@@ -356,10 +419,11 @@ private:
                                 std::to_string(block_.attached().ring_size) + " bytes");
     }
 
-    /// Waits for the next message, asks `target(length)` where to copy it
-    /// (which may throw: the message then stays), copies it and moves on.
-    template <class Target>
-    bool take(const char* operation, const detail::Deadline& deadline, Target target)
+    /// Waits for the next message and hands it, in place, to
+    /// `deliver(std::span<const std::byte>)`, then frees it. If `deliver`
+    /// throws, the message stays for the next receive.
+    template <class Deliver>
+    bool take(const char* operation, const detail::Deadline& deadline, Deliver&& deliver)
     {
         Layout& layout = block_.layout(operation, noun);
         Attached& self = block_.attached();
@@ -367,46 +431,65 @@ private:
         if (!hold) {
             return false;
         }
+        const detail::Ring ring = ring_of(layout);
         detail::Atomic64 tail(layout.tail);
         detail::Atomic64 head(layout.head);
-        const std::uint64_t at = head.load(std::memory_order_relaxed);
-        // Messages below the last tail seen are published: no need to look again.
-        if (self.seen_tail <= at && !self.data.wait(
-                                        layout.data,
-                                        [&] {
-                                            self.seen_tail = tail.load(std::memory_order_acquire);
-                                            return self.seen_tail > at;
-                                        },
-                                        deadline)) {
-            return false;
+        std::uint64_t at = head.load(std::memory_order_relaxed);
+        if (!detail::Ring::aligned(at)) {
+            corrupt_indices(operation, at, tail.load(std::memory_order_relaxed));
         }
-        if (!indices_sound(at, self.seen_tail)) {
-            self.seen_tail = tail.load(std::memory_order_acquire); // ours may be stale
-            if (!indices_sound(at, self.seen_tail) || self.seen_tail == at) {
-                corrupt_indices(operation, at, self.seen_tail);
+        for (;;) {
+            // Messages below the last tail seen are published: no need to look again.
+            if (self.seen_tail <= at && !self.data.wait(
+                                            layout.data,
+                                            [&] {
+                                                self.seen_tail =
+                                                    tail.load(std::memory_order_acquire);
+                                                return self.seen_tail > at;
+                                            },
+                                            deadline)) {
+                return false;
+            }
+            if (!indices_sound(at, self.seen_tail)) {
+                self.seen_tail = tail.load(std::memory_order_acquire); // ours may be stale
+                if (!indices_sound(at, self.seen_tail) || self.seen_tail == at) {
+                    corrupt_indices(operation, at, self.seen_tail);
+                }
+            }
+            const detail::Record record = ring.look(at, self.seen_tail - at, self.capacity);
+            if (record.kind == detail::Record::Kind::corrupt) {
+                detail::throw_error(operation, name(), std::errc::invalid_argument,
+                                    "corrupt record at byte " + std::to_string(at) + ": length " +
+                                        std::to_string(record.length) + ", capacity " +
+                                        std::to_string(self.capacity) + ", " +
+                                        std::to_string(self.seen_tail - at) + " bytes published");
+            }
+            if (record.kind == detail::Record::Kind::message) {
+                deliver(std::span<const std::byte>(ring.payload(at), record.length));
+            }
+            at += record.size;
+            head.store(at, std::memory_order_release); // frees the record
+            FILEMAP_STEP(receive_freed);
+            self.space.notify(layout.space);
+            if (record.kind == detail::Record::Kind::message) {
+                return true;
             }
         }
-        std::uint32_t length = 0;
-        from_ring(layout, place(at, 4), &length, 4);
-        if (length > self.capacity || record_size(length) > self.seen_tail - at) {
-            detail::throw_error(operation, name(), std::errc::invalid_argument,
-                                "corrupt record at byte " + std::to_string(at) + ": length " +
-                                    std::to_string(length) + ", capacity " +
-                                    std::to_string(self.capacity) + ", " +
-                                    std::to_string(self.seen_tail - at) + " bytes published");
+    }
+
+    static void copy_out(std::span<const std::byte> message, void* to) noexcept
+    {
+        if (!message.empty()) {
+            std::memcpy(to, message.data(), message.size());
         }
-        from_ring(layout, place(at + 4, length), target(std::size_t{length}), length);
-        head.store(at + record_size(length), std::memory_order_release); // frees the record
-        FILEMAP_STEP(receive_freed);
-        self.space.notify(layout.space);
-        return true;
     }
 
     template <class Char>
     std::basic_string<Char> receive_text(const char* operation)
     {
         std::basic_string<Char> text;
-        take(operation, std::nullopt, [&](std::size_t length) {
+        take(operation, std::nullopt, [&](std::span<const std::byte> message) {
+            const std::size_t length = message.size();
             if (length % sizeof(Char) != 0) {
                 detail::throw_error(operation, name(), std::errc::invalid_argument,
                                     "the message is " + std::to_string(length) +
@@ -414,7 +497,7 @@ private:
                                         std::to_string(sizeof(Char)) + "-byte code units");
             }
             text.resize(length / sizeof(Char));
-            return reinterpret_cast<std::byte*>(text.data());
+            copy_out(message, text.data());
         });
         return text;
     }
@@ -423,9 +506,8 @@ private:
                                                          const detail::Deadline& deadline)
     {
         std::vector<std::byte> message;
-        const bool got = take(operation, deadline, [&](std::size_t length) {
-            message.resize(length);
-            return message.data();
+        const bool got = take(operation, deadline, [&](std::span<const std::byte> found) {
+            message.assign(found.begin(), found.end());
         });
         if (!got) {
             return std::nullopt;

@@ -46,12 +46,12 @@ public:
     /// Throws std::system_error.
     static FileMapping open(std::string_view name, Access access = Access::read_write)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{access}, nullptr);
+        return invoke(detail::Disposition::open, name, Options{access}, nullptr);
     }
     /// open(), reporting a failure in `ec` (and returning an empty mapping).
     static FileMapping open(std::string_view name, Access access, std::error_code& ec)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{access}, &ec);
+        return invoke(detail::Disposition::open, name, Options{access}, &ec);
     }
     /// open() for reading and writing, reporting a failure in `ec`.
     static FileMapping open(std::string_view name, std::error_code& ec)

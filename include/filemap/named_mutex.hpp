@@ -37,12 +37,12 @@ public:
     /// creator never finished building it. Throws std::system_error.
     static NamedMutex open(std::string_view name)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{}, nullptr);
+        return invoke(detail::Disposition::open, name, Options{}, nullptr);
     }
     /// open(), reporting a failure in `ec` (and returning an empty mutex).
     static NamedMutex open(std::string_view name, std::error_code& ec)
     {
-        return invoke(detail::Disposition::open, name, 0, Options{}, &ec);
+        return invoke(detail::Disposition::open, name, Options{}, &ec);
     }
 
     /// Blocks until this thread holds the mutex. Throws std::system_error:

@@ -336,7 +336,7 @@ private:
     static Shared make(detail::Disposition disposition, std::string_view name,
                        const Options& options, std::error_code* ec, Args&&... args)
     {
-        const detail::NamedRequest request{disposition, name, object_size, options};
+        const detail::NamedRequest request{disposition, name, object_size, options, 0};
         std::exception_ptr thrown; // from T's constructor, rethrown as it was
         Shared made = detail::dispatch(
             detail::operation_name(disposition), name, ec, [&](detail::Error& error) {

@@ -175,6 +175,13 @@ public:
         return layout();
     }
 
+    /// The shared layout, or nullptr when the block is closed.
+    Layout* layout_if_open() noexcept { return is_open() ? &layout() : nullptr; }
+    const Layout* layout_if_open() const noexcept
+    {
+        return const_cast<Block*>(this)->layout_if_open();
+    }
+
     /// This process's attachments: default values when closed.
     Attached& attached() noexcept { return attached_; }
     const Attached& attached() const noexcept { return attached_; }

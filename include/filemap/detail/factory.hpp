@@ -4,9 +4,9 @@
 // the same six ways to make one: create and open_or_create, each throwing,
 // with a std::error_code&, and with default Options. NamedFactory writes
 // them once over the type's `make(const NamedRequest&, Error&)` (the type
-// befriends its factory to let it call that); `Size...`
-// is the size the type takes after the name (bytes for FileMapping, the
-// largest message for Channel; none for NamedMutex). `open` differs between
+// befriends its factory to let it call that); `Size...` is what the type
+// takes after the name: bytes for FileMapping, the largest message for
+// Channel, that and the overflow policy for Topic, none for NamedMutex. `open` differs between
 // the types and stays in each.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <filemap/options.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <system_error>
 
@@ -32,18 +33,18 @@ public:
     /// be reserved. Throws std::system_error.
     static Object create(std::string_view name, Size... size, const Options& options = {})
     {
-        return invoke(Disposition::create, name, std::size_t{size...}, options, nullptr);
+        return invoke(Disposition::create, name, options, nullptr, size...);
     }
     /// create(), reporting a failure in `ec` (and returning an empty object).
     static Object create(std::string_view name, Size... size, const Options& options,
                          std::error_code& ec)
     {
-        return invoke(Disposition::create, name, std::size_t{size...}, options, &ec);
+        return invoke(Disposition::create, name, options, &ec, size...);
     }
     /// create() with default Options, reporting a failure in `ec`.
     static Object create(std::string_view name, Size... size, std::error_code& ec)
     {
-        return invoke(Disposition::create, name, std::size_t{size...}, Options{}, &ec);
+        return invoke(Disposition::create, name, Options{}, &ec, size...);
     }
 
     /// Opens the object if it exists, else creates it; created() says which.
@@ -53,28 +54,44 @@ public:
     /// open() do. Throws std::system_error.
     static Object open_or_create(std::string_view name, Size... size, const Options& options = {})
     {
-        return invoke(Disposition::open_or_create, name, std::size_t{size...}, options, nullptr);
+        return invoke(Disposition::open_or_create, name, options, nullptr, size...);
     }
     /// open_or_create(), reporting a failure in `ec` (and returning an empty object).
     static Object open_or_create(std::string_view name, Size... size, const Options& options,
                                  std::error_code& ec)
     {
-        return invoke(Disposition::open_or_create, name, std::size_t{size...}, options, &ec);
+        return invoke(Disposition::open_or_create, name, options, &ec, size...);
     }
     /// open_or_create() with default Options, reporting a failure in `ec`.
     static Object open_or_create(std::string_view name, Size... size, std::error_code& ec)
     {
-        return invoke(Disposition::open_or_create, name, std::size_t{size...}, Options{}, &ec);
+        return invoke(Disposition::open_or_create, name, Options{}, &ec, size...);
     }
 
 protected:
     /// One factory call: `Object::make` does the work, dispatch() reports it.
-    static Object invoke(Disposition disposition, std::string_view name, std::size_t size,
-                         const Options& options, std::error_code* ec)
+    /// `given` is what the type takes after the name: its size, then (Topic)
+    /// a choice of its own.
+    template <class... Given>
+    static Object invoke(Disposition disposition, std::string_view name, const Options& options,
+                         std::error_code* ec, Given... given)
     {
-        const NamedRequest request{disposition, name, size, options};
+        const NamedRequest request = request_of(disposition, name, options, given...);
         return dispatch(operation_name(disposition), name, ec,
                         [&](Error& error) { return Object::make(request, error); });
+    }
+
+private:
+    static NamedRequest request_of(Disposition disposition, std::string_view name,
+                                   const Options& options, std::size_t size = 0)
+    {
+        return {disposition, name, size, options, 0};
+    }
+    template <class Choice>
+    static NamedRequest request_of(Disposition disposition, std::string_view name,
+                                   const Options& options, std::size_t size, Choice choice)
+    {
+        return {disposition, name, size, options, static_cast<std::uint32_t>(choice)};
     }
 };
 

@@ -48,6 +48,7 @@ struct NamedRequest {
     std::string_view name;
     std::size_t size = 0;
     Options options;
+    std::uint32_t choice = 0; ///< a type's own choice at create (Topic: its Overflow)
 };
 
 inline bool is_valid(Access access) noexcept
