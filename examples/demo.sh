@@ -41,3 +41,13 @@ echo "--- a log that grows while a follower reads it: grow() here, refresh() the
 follower=$!
 "$bin/09-growing-log" write "$name-log" 1 40
 wait "$follower"
+echo "--- one producer, two subscribers on a Topic: frames built and read in place"
+"$bin/10-topic" watch "$name-frames" > "${TMPDIR:-/tmp}/$name-s1" &
+s1=$!
+"$bin/10-topic" watch "$name-frames" > "${TMPDIR:-/tmp}/$name-s2" &
+s2=$!
+"$bin/10-topic" produce "$name-frames" 500 2
+wait "$s1" "$s2"
+sed 's/^/  1st /' "${TMPDIR:-/tmp}/$name-s1"
+sed 's/^/  2nd /' "${TMPDIR:-/tmp}/$name-s2"
+rm -f "${TMPDIR:-/tmp}/$name-s1" "${TMPDIR:-/tmp}/$name-s2"

@@ -9,8 +9,10 @@
 #include <filemap/channel.hpp>
 #include <filemap/error.hpp>
 #include <filemap/file_mapping.hpp>
+#include <filemap/loan.hpp>
 #include <filemap/name.hpp>
 #include <filemap/named_mutex.hpp>
 #include <filemap/options.hpp>
 #include <filemap/shared.hpp>
+#include <filemap/topic.hpp>
 #include <filemap/view.hpp>

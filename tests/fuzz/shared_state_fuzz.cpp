@@ -1,5 +1,5 @@
 // shared_state_fuzz: libFuzzer over the bytes of live shared blocks. A peer
-// with write access may write anything into a Channel, NamedMutex or
+// with write access may write anything into a Channel, NamedMutex, Topic or
 // Shared<T> between (or during) our operations; none of it may crash us, make us read or
 // write outside the mapping (ASan), overflow (UBSan), block, or throw
 // anything but std::system_error. Built with clang
@@ -17,9 +17,12 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <span>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -36,6 +39,7 @@ namespace {
 const std::string channel_name = "fmf-" + std::to_string(::getpid()) + "-channel";
 const std::string mutex_name = "fmf-" + std::to_string(::getpid()) + "-mutex";
 const std::string shared_name = "fmf-" + std::to_string(::getpid()) + "-shared";
+const std::string topic_name = "fmf-" + std::to_string(::getpid()) + "-topic";
 
 /// The shared object's T: 40 bytes, not a multiple of 16.
 struct Record {
@@ -81,6 +85,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     filemap::FileMapping mutex_bytes = filemap::FileMapping::open(mutex_name);
     auto shared = filemap::Shared<Record>::create(shared_name);
     filemap::FileMapping shared_bytes = filemap::FileMapping::open(shared_name);
+    const auto policy =
+        input.ConsumeBool() ? filemap::Overflow::block : filemap::Overflow::drop_oldest;
+    filemap::Topic topic = filemap::Topic::create(topic_name, capacity, policy);
+    filemap::Subscriber subscriber = filemap::Subscriber::open(topic_name);
+    filemap::FileMapping topic_bytes = filemap::FileMapping::open(topic_name);
+    std::deque<std::vector<std::byte>> published; // what the subscriber has to read, while trusted
+    bool topic_trusted = policy == filemap::Overflow::block; // drop_oldest may drop: no oracle
     Record stored{}; // what the shared object holds, while trusted
     bool shared_trusted = true;
 
@@ -88,7 +99,59 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool trusted = true;
     int next = 0;
     while (input.remaining_bytes() > 0) {
-        switch (input.ConsumeIntegralInRange(0, 12)) {
+        switch (input.ConsumeIntegralInRange(0, 17)) {
+        case 13:
+            rewrite(input, topic_bytes);
+            topic_trusted = false;
+            break;
+        case 14: {
+            std::vector<std::byte> message(
+                input.ConsumeIntegralInRange<std::size_t>(0, capacity + 8),
+                static_cast<std::byte>(++next));
+            const bool lend = input.ConsumeBool();
+            attempt([&] {
+                bool done = false;
+                if (lend) {
+                    if (auto loan = topic.try_prepare(message.size())) {
+                        std::copy(message.begin(), message.end(), loan->data());
+                        loan->commit();
+                        done = true;
+                    }
+                } else {
+                    done = topic.try_publish(message);
+                }
+                if (done && topic_trusted) {
+                    published.push_back(message);
+                }
+            });
+            break;
+        }
+        case 15:
+        case 16:
+            attempt([&] {
+                std::optional<std::vector<std::byte>> got;
+                subscriber.try_receive_with([&](std::span<const std::byte> bytes) {
+                    got.emplace(bytes.begin(), bytes.end());
+                });
+                if (topic_trusted) {
+                    if (published.empty() != !got || (got && *got != published.front())) {
+                        fail(); // a sound topic lost, invented or changed a message
+                    }
+                    if (got) {
+                        published.pop_front();
+                    }
+                }
+            });
+            break;
+        case 17: {
+            // A second subscriber reads the (maybe rewritten) header afresh.
+            std::error_code ec;
+            filemap::Subscriber other = filemap::Subscriber::open(topic_name, ec);
+            if (other.is_open()) {
+                attempt([&] { other.try_receive(); });
+            }
+            break;
+        }
         case 0:
             rewrite(input, channel_bytes);
             trusted = false;

@@ -59,6 +59,14 @@ struct Mapped {
     std::size_t reserved = 0; ///< 0: not growable
 };
 
+/// A process as shared memory names it (Topic's subscribers): fixed-width
+/// fields, the same in 32- and 64-bit processes, nothing a pointer.
+struct ProcessMark {
+    std::uint32_t id = 0;    ///< its process id
+    std::uint32_t scope = 0; ///< where that id means it (POSIX: its PID namespace)
+    std::uint64_t start = 0; ///< when it started, in the system's units; 0 if unknown
+};
+
 namespace os {
 
 /// An owned native handle (descriptor / HANDLE): movable, the source left
@@ -142,6 +150,15 @@ std::uint64_t extent(const Handle& handle, const Mapped& mapped, Error& error);
 /// Makes the first `request.length` bytes of a growable mapping usable; the
 /// address never changes.
 void map_more(const Handle& handle, Mapped& mapped, const MapRequest& request, Error& error);
+
+// ---- peers ------------------------------------------------------------------
+
+/// The calling process, as this_process() of a peer would be compared with it.
+ProcessMark this_process() noexcept;
+/// True only if the process `mark` names has certainly ended (or its id
+/// now names a process started at another time). Anything uncertain - a
+/// process of another scope, one the system will not describe - lives.
+bool process_gone(const ProcessMark& mark) noexcept;
 
 } // namespace os
 

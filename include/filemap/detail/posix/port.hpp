@@ -8,6 +8,7 @@
 
 #include <filemap/detail/port.hpp>
 #include <filemap/detail/posix/growth.hpp>
+#include <filemap/detail/posix/liveness.hpp>
 #include <filemap/detail/posix/scoped_name.hpp>
 #include <filemap/detail/posix/system.hpp>
 #include <filemap/error.hpp>
@@ -338,6 +339,20 @@ inline void os::map_more(const Handle&, Mapped& mapped, const MapRequest& reques
     if (!error && usable > mapped.length) {
         mapped.length = usable;
     }
+}
+
+inline ProcessMark os::this_process() noexcept
+{
+    const auto pid = static_cast<std::uint32_t>(::getpid());
+    const auto stat = posix::thread_stat(pid);
+    return {pid, posix::pid_namespace_of_self(), stat ? stat->start : 0};
+}
+
+inline bool os::process_gone(const ProcessMark& mark) noexcept
+{
+    // A process is its thread-group leader's id; the mark keeps 32 bits of its start.
+    return posix::certainly_gone(
+        mark.id, posix::make_mark(mark.id, static_cast<std::uint32_t>(mark.start)), mark.scope);
 }
 
 } // namespace filemap::detail

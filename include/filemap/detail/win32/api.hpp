@@ -22,6 +22,7 @@
 
 struct _SECURITY_ATTRIBUTES;
 struct _MEMORY_BASIC_INFORMATION;
+struct _FILETIME;
 struct HINSTANCE__;
 union _LARGE_INTEGER;
 
@@ -77,6 +78,10 @@ __declspec(dllimport) int __stdcall ResetEvent(void*);
 __declspec(dllimport) unsigned long __stdcall WaitForSingleObject(void*, unsigned long);
 __declspec(dllimport) int __stdcall GetFileSizeEx(void*, _LARGE_INTEGER*);
 __declspec(dllimport) unsigned long __stdcall GetCurrentThreadId(void);
+__declspec(dllimport) unsigned long __stdcall GetCurrentProcessId(void);
+__declspec(dllimport) void* __stdcall OpenProcess(unsigned long, int, unsigned long);
+__declspec(dllimport) int __stdcall GetProcessTimes(void*, _FILETIME*, _FILETIME*, _FILETIME*,
+                                                    _FILETIME*);
 __declspec(dllimport) filemap::detail::win::SizeT __stdcall GetLargePageMinimum(void);
 __declspec(dllimport) void* __stdcall VirtualAlloc(void*, filemap::detail::win::SizeT,
                                                    unsigned long, unsigned long);
@@ -108,13 +113,22 @@ inline constexpr unsigned long attribute_normal = 0x80;    // FILE_ATTRIBUTE_NOR
 inline constexpr unsigned long attribute_directory = 0x10; // FILE_ATTRIBUTE_DIRECTORY
 inline constexpr unsigned long invalid_attributes = 0xFFFFFFFFUL; // INVALID_FILE_ATTRIBUTES
 inline constexpr unsigned long handle_flag_inherit = 0x1;         // HANDLE_FLAG_INHERIT
-inline constexpr unsigned long already_exists = 183;              // ERROR_ALREADY_EXISTS
+inline constexpr unsigned long synchronize = 0x00100000UL;        // SYNCHRONIZE
+inline constexpr unsigned long process_query_limited = 0x1000; // PROCESS_QUERY_LIMITED_INFORMATION
+inline constexpr unsigned long invalid_parameter = 87;         // ERROR_INVALID_PARAMETER
+inline constexpr unsigned long already_exists = 183;           // ERROR_ALREADY_EXISTS
 inline void* const invalid_handle = reinterpret_cast<void*>(static_cast<std::intptr_t>(-1));
 
 /// Allocation granularity: 64 KiB on every Windows version and architecture.
 inline constexpr std::size_t granularity = 65536;
 /// The page size of x86, x64 and ARM64 Windows.
 inline constexpr std::size_t page = 4096;
+
+/// Layout of FILETIME: 100 ns units, in two halves.
+struct FileTime {
+    unsigned long low;
+    unsigned long high;
+};
 
 /// Layout of MEMORY_BASIC_INFORMATION on x86 and x64 (x64's PartitionId
 /// sits in what is padding before RegionSize).

@@ -368,4 +368,39 @@ inline void os::map_more(const Handle&, Mapped& mapped, const MapRequest& reques
     mapped.length = std::max(mapped.length, usable);
 }
 
+namespace win {
+
+/// When `process` started, in 100 ns units since 1601; 0 if unknown.
+inline std::uint64_t started(void* process) noexcept
+{
+    FileTime times[4]{};
+    if (GetProcessTimes(process, reinterpret_cast<_FILETIME*>(&times[0]),
+                        reinterpret_cast<_FILETIME*>(&times[1]),
+                        reinterpret_cast<_FILETIME*>(&times[2]),
+                        reinterpret_cast<_FILETIME*>(&times[3])) == 0) {
+        return 0;
+    }
+    return std::uint64_t{times[0].high} << 32 | times[0].low;
+}
+
+} // namespace win
+
+inline ProcessMark os::this_process() noexcept
+{
+    return {GetCurrentProcessId(), 0, win::started(GetCurrentProcess())};
+}
+
+inline bool os::process_gone(const ProcessMark& mark) noexcept
+{
+    const Handle process(OpenProcess(win::synchronize | win::process_query_limited, 0, mark.id));
+    if (!process) {
+        return GetLastError() == win::invalid_parameter; // no process has this id
+    }
+    if (WaitForSingleObject(process.native(), 0) == 0) {
+        return true; // it has exited; this handle alone keeps its id
+    }
+    const std::uint64_t start = win::started(process.native());
+    return start != 0 && mark.start != 0 && start != mark.start;
+}
+
 } // namespace filemap::detail

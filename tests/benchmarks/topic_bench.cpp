@@ -1,0 +1,332 @@
+// topic_bench: messages built and read in place (Channel loans) against
+// copies, one memcpy, a pipe and Boost's message_queue; and a Topic's fan-out
+// to four subscribers against a Channel's one-to-one, in the same run.
+//
+//   stream/<size>/...   one-way throughput of <size>-byte messages to a peer process:
+//     channel_loan      the sender writes each message into a Loan (one memcpy
+//                       from its own buffer, standing in for building it there),
+//                       the receiver reads it in place (receive_with), one
+//                       8-byte word of every cache line
+//     channel_copy      send() copies in, receive(buffer) copies out
+//     pipe, boost_message_queue
+//     memcpy            one memcpy of the same bytes in one process: the target
+//   fanout64/...        round trips of 64-byte messages: published once, each
+//                       subscriber answers on one Channel (topic_4), against a
+//                       Channel echo (channel_1)
+//   fanout1m/topic_4    1 MiB messages to 4 subscribers, built and read in place:
+//                       bytes per second that each subscriber reads
+#include "peer.hpp"
+
+#include <filemap/filemap.hpp>
+
+#include <benchmark/benchmark.h>
+#include <boost/interprocess/ipc/message_queue.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace {
+
+namespace bip = boost::interprocess;
+using bench::Peer;
+using bench::unique;
+
+constexpr std::size_t in_flight = 4; // the ring holds twice this many messages
+
+/// Reads one word of every cache line of `message`: reading it, in place.
+std::uint64_t touch(std::span<const std::byte> message)
+{
+    std::uint64_t sum = 0;
+    for (std::size_t at = 0; at + 8 <= message.size(); at += 64) {
+        std::uint64_t word;
+        std::memcpy(&word, message.data() + at, 8);
+        sum += word;
+    }
+    return sum;
+}
+
+template <class Send, class Finish>
+void measure_stream(benchmark::State& state, std::size_t size, Send send, Finish finish)
+{
+    for (int i = 0; i < 200; ++i) {
+        send();
+    }
+    for (auto _ : state) {
+        send();
+    }
+    finish();
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
+}
+
+void stream_channel(benchmark::State& state, bool loan)
+{
+    const auto size = static_cast<std::size_t>(state.range(0));
+    const std::string name = unique("stream");
+    const std::string done_name = unique("done");
+    filemap::Options options;
+    options.prefault = true;
+    filemap::Channel channel = filemap::Channel::create(name, in_flight * size, options);
+    filemap::Channel done = filemap::Channel::create(done_name, 64);
+    Peer peer({loan ? "channel-reader" : "channel-copier", name, done_name, std::to_string(size)});
+    std::vector<std::byte> message(size, std::byte{7});
+    measure_stream(
+        state, size,
+        [&] {
+            if (loan) {
+                filemap::Loan room = channel.prepare(size);
+                std::memcpy(room.data(), message.data(), size);
+                room.commit();
+            } else {
+                channel.send(message);
+            }
+        },
+        [&] {
+            channel.send(std::span<const std::byte>{});
+            done.receive();
+        });
+}
+
+void stream_channel_loan(benchmark::State& state)
+{
+    stream_channel(state, true);
+}
+void stream_channel_copy(benchmark::State& state)
+{
+    stream_channel(state, false);
+}
+
+void stream_pipe(benchmark::State& state)
+{
+    const auto size = static_cast<std::size_t>(state.range(0));
+    int there[2];
+    int back[2];
+    if (::pipe(there) != 0 || ::pipe(back) != 0) {
+        state.SkipWithError("pipe");
+        return;
+    }
+    ::fcntl(there[1], F_SETFD, FD_CLOEXEC);
+    ::fcntl(back[0], F_SETFD, FD_CLOEXEC);
+    {
+        Peer peer(
+            {"fd-sink", std::to_string(there[0]), std::to_string(back[1]), std::to_string(size)});
+        ::close(there[0]);
+        ::close(back[1]);
+        std::vector<char> message(size, 7);
+        measure_stream(
+            state, size,
+            [&] {
+                for (std::size_t sent = 0; sent < size;) {
+                    const auto n = ::write(there[1], message.data() + sent, size - sent);
+                    sent += n > 0 ? static_cast<std::size_t>(n) : 0;
+                }
+            },
+            [&] {
+                ::close(there[1]);
+                char ack = 0;
+                benchmark::DoNotOptimize(::read(back[0], &ack, 1));
+            });
+    }
+    ::close(back[0]);
+}
+
+void stream_boost(benchmark::State& state)
+{
+    const auto size = static_cast<std::size_t>(state.range(0));
+    const std::string name = unique("bstream");
+    bip::message_queue queue(bip::create_only, name.c_str(), 2 * in_flight, size);
+    {
+        Peer peer({"boost-sink", name, std::to_string(size)});
+        std::vector<char> message(size, 7);
+        measure_stream(
+            state, size, [&] { queue.send(message.data(), size, 0); },
+            [&] {
+                queue.send(message.data(), 0, 0);
+                while (queue.get_num_msg() != 0) {
+                    ::sched_yield();
+                }
+            });
+    }
+    bip::message_queue::remove(name.c_str());
+}
+
+void stream_memcpy(benchmark::State& state)
+{
+    const auto size = static_cast<std::size_t>(state.range(0));
+    const std::size_t span = 2 * in_flight * size; // as much memory as the channel's ring
+    std::vector<char> from(span, 7);
+    std::vector<char> to(span);
+    std::size_t at = 0;
+    for (auto _ : state) {
+        std::memcpy(to.data() + at, from.data() + at, size);
+        benchmark::ClobberMemory();
+        at = (at + size) % span;
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
+}
+
+// ---- fan-out ---------------------------------------------------------------
+
+constexpr int subscribers = 4;
+
+/// Starts `subscribers` peers on `topic`, each answering on `acks`, and
+/// waits until all have subscribed.
+std::vector<std::unique_ptr<Peer>> start_subscribers(const filemap::Topic& topic,
+                                                     const std::string& acks_name, const char* role,
+                                                     std::size_t size)
+{
+    std::vector<std::unique_ptr<Peer>> peers;
+    for (int i = 0; i < subscribers; ++i) {
+        peers.push_back(std::make_unique<Peer>(std::vector<std::string>{
+            role, std::string(topic.name()), acks_name, std::to_string(size)}));
+    }
+    while (topic.subscribers() < subscribers) {
+        ::usleep(1000);
+    }
+    return peers;
+}
+
+void fanout64_topic(benchmark::State& state)
+{
+    const std::string name = unique("fan");
+    const std::string acks_name = unique("acks");
+    filemap::Topic topic = filemap::Topic::create(name, 64, filemap::Overflow::block);
+    filemap::Channel acks = filemap::Channel::create(acks_name, 64);
+    {
+        auto peers = start_subscribers(topic, acks_name, "fan-echo", 64);
+        std::vector<std::byte> message(64, std::byte{1});
+        std::vector<std::byte> reply(64);
+        bench::measure_round_trips(state, [&] {
+            topic.publish(message);
+            for (int i = 0; i < subscribers; ++i) {
+                acks.receive(reply);
+            }
+        });
+        topic.publish(std::span<const std::byte>{});
+    }
+}
+
+void fanout64_channel(benchmark::State& state)
+{
+    bench::roundtrip_channel(state, 64);
+}
+
+void fanout1m_topic(benchmark::State& state)
+{
+    constexpr std::size_t size = 1 << 20;
+    const std::string name = unique("fanbig");
+    const std::string acks_name = unique("acksbig");
+    filemap::Options options;
+    options.prefault = true;
+    filemap::Topic topic =
+        filemap::Topic::create(name, in_flight * size, filemap::Overflow::block, options);
+    filemap::Channel acks = filemap::Channel::create(acks_name, 64);
+    {
+        auto peers = start_subscribers(topic, acks_name, "fan-reader", size);
+        std::vector<std::byte> message(size, std::byte{3});
+        measure_stream(
+            state, size,
+            [&] {
+                filemap::Loan room = topic.prepare(size);
+                std::memcpy(room.data(), message.data(), size);
+                room.commit();
+            },
+            [&] {
+                topic.publish(std::span<const std::byte>{});
+                for (int i = 0; i < subscribers; ++i) {
+                    acks.receive();
+                }
+            });
+    }
+}
+
+// ---- the peer ----------------------------------------------------------------
+
+int peer(char** argv)
+{
+    const std::string role = argv[2];
+    const auto arg = [&](int i) {
+        return std::string(argv[3 + i]);
+    };
+    std::uint64_t sum = 0;
+    if (role == "channel-echo") {
+        bench::echo_channel(arg(0), arg(1), 64);
+    } else if (role == "channel-reader" || role == "channel-copier") {
+        filemap::Channel channel = filemap::Channel::open(arg(0));
+        filemap::Channel done = filemap::Channel::open(arg(1));
+        std::vector<std::byte> buffer(std::stoul(arg(2)));
+        for (bool more = true; more;) {
+            if (role == "channel-reader") {
+                channel.receive_with([&](std::span<const std::byte> message) {
+                    more = !message.empty();
+                    sum += touch(message);
+                });
+            } else {
+                more = channel.receive(buffer) != 0;
+            }
+        }
+        done.send("done");
+    } else if (role == "fd-sink") {
+        const int in = std::stoi(arg(0));
+        const int out = std::stoi(arg(1));
+        std::vector<char> buffer(std::stoul(arg(2)));
+        while (::read(in, buffer.data(), buffer.size()) > 0) {
+        }
+        benchmark::DoNotOptimize(::write(out, "k", 1));
+    } else if (role == "boost-sink") {
+        bip::message_queue in(bip::open_only, arg(0).c_str());
+        std::vector<char> buffer(std::stoul(arg(1)));
+        for (;;) {
+            bip::message_queue::size_type got = 0;
+            unsigned priority = 0;
+            in.receive(buffer.data(), buffer.size(), got, priority);
+            if (got == 0) {
+                break;
+            }
+        }
+    } else if (role == "fan-echo" || role == "fan-reader") {
+        filemap::Subscriber topic = filemap::Subscriber::open(arg(0));
+        filemap::Channel acks = filemap::Channel::open(arg(1));
+        for (bool more = true; more;) {
+            topic.receive_with([&](std::span<const std::byte> message) {
+                more = !message.empty();
+                sum += touch(message);
+            });
+            if (role == "fan-echo" || !more) {
+                acks.send(std::string_view("ack"));
+            }
+        }
+    }
+    benchmark::DoNotOptimize(sum);
+    return 0;
+}
+
+void sizes(benchmark::internal::Benchmark* bench)
+{
+    bench->ArgName("bytes")->Arg(64 << 10)->Arg(1 << 20)->Repetitions(3)->UseRealTime();
+}
+
+} // namespace
+
+BENCHMARK(stream_channel_loan)->Name("stream/channel_loan")->Apply(sizes)->MinTime(0.5);
+BENCHMARK(stream_channel_copy)->Name("stream/channel_copy")->Apply(sizes)->MinTime(0.5);
+BENCHMARK(stream_pipe)->Name("stream/pipe")->Apply(sizes)->MinTime(0.5);
+BENCHMARK(stream_boost)->Name("stream/boost_message_queue")->Apply(sizes)->MinTime(0.5);
+BENCHMARK(stream_memcpy)->Name("stream/memcpy")->Apply(sizes);
+BENCHMARK(fanout64_topic)->Name("fanout64/topic_4")->Repetitions(3)->MinTime(1.0)->UseRealTime();
+BENCHMARK(fanout64_channel)
+    ->Name("fanout64/channel_1")
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
+BENCHMARK(fanout1m_topic)->Name("fanout1m/topic_4")->Repetitions(3)->MinTime(0.5)->UseRealTime();
+
+int main(int argc, char** argv)
+{
+    return bench::main(argc, argv, peer);
+}
