@@ -18,9 +18,11 @@
 // record at byte N") and never reads or writes outside its ring.
 //
 // Messages are whole records in the ring of detail/ring.hpp (two of the
-// largest fit in it): contiguous, 16-byte aligned payloads, so a sender can build a message in
-// place (prepare() lends it the room, commit() publishes it) and a receiver can read it in place
-// (receive_with()). Every other send and receive is one copy into the ring and one out of it.
+// largest fit in it): contiguous, 16-byte aligned payloads, so a sender can
+// build a message in place (prepare() lends it the room, commit() publishes
+// it) and a receiver can read it in place (receive_with()). Every other send
+// and receive is one copy into the ring and one out of it. The steps of a
+// send are detail/sender.hpp's, the ways to receive detail/receiver.hpp's.
 #pragma once
 
 #include <filemap/detail/atomic64.hpp>
@@ -30,7 +32,9 @@
 #include <filemap/detail/hold.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/platform.hpp>
+#include <filemap/detail/receiver.hpp>
 #include <filemap/detail/ring.hpp>
+#include <filemap/detail/sender.hpp>
 #include <filemap/detail/steps.hpp>
 #include <filemap/detail/wake.hpp>
 #include <filemap/error.hpp>
@@ -60,7 +64,9 @@ namespace filemap {
 /// NamedFactory, with the largest message, in bytes, after the name
 /// (invalid_argument for 0; open_or_create: an existing channel for smaller
 /// messages is result_out_of_range).
-class Channel : public detail::NamedFactory<Channel, std::size_t> {
+class Channel : public detail::NamedFactory<Channel, std::size_t>,
+                public detail::Sender<Channel>,
+                public detail::Receiver<Channel> {
 public:
     /// An empty channel: is_open() is false.
     Channel() noexcept = default;
@@ -105,94 +111,16 @@ public:
     {
         return send_until("send_for", message, detail::deadline_after(timeout));
     }
+    // prepare(), try_prepare(), prepare_for(): detail::Sender.
+    // receive(), try_receive(), receive_for(), receive_string(),
+    // receive_with(), try_receive_with(), receive_with_for(): detail::Receiver.
 
-    /// Lends room for a message of up to `size` bytes inside the ring,
-    /// blocking while the channel is full: build the message in
-    /// Loan::bytes(), then Loan::commit() publishes it (no copy). Until then
-    /// this process holds the send lock. Fails as send() does for a message
-    /// of `size` bytes.
-    Loan prepare(std::size_t size) { return *prepare_until("prepare", size, std::nullopt); }
-    /// prepare() only if there is room now (else nullopt); fails as send() does.
-    std::optional<Loan> try_prepare(std::size_t size)
-    {
-        return prepare_until("try_prepare", size, detail::now_only());
-    }
-    /// prepare() if there is room within `timeout` (else nullopt); fails as send() does.
-    template <class Rep, class Period>
-    std::optional<Loan> prepare_for(std::size_t size,
-                                    const std::chrono::duration<Rep, Period>& timeout)
-    {
-        return prepare_until("prepare_for", size, detail::deadline_after(timeout));
-    }
-
-    /// The next message, blocking until one arrives. Throws
-    /// std::system_error: invalid_argument for a corrupt record,
-    /// bad_file_descriptor if closed.
-    std::vector<std::byte> receive() { return *receive_vector("receive", std::nullopt); }
-    /// Copies the next message into `buffer` and returns its size. Too small
-    /// a buffer is message_size, and the message stays for the next
-    /// receive; otherwise fails as receive() does.
-    std::size_t receive(std::span<std::byte> buffer)
-    {
-        std::size_t size = 0;
-        take("receive", std::nullopt, [&](std::span<const std::byte> message) {
-            const std::size_t length = message.size();
-            if (length > buffer.size()) {
-                detail::throw_error("receive", name(), std::errc::message_size,
-                                    "the message is " + std::to_string(length) +
-                                        " bytes, the buffer " + std::to_string(buffer.size()));
-            }
-            size = length;
-            copy_out(message, buffer.data());
-        });
-        return size;
-    }
-    /// The next message as text; fails as receive() does.
-    std::string receive_string() { return receive_text<char>("receive_string"); }
     /// The next message as wide text. A message that is not a whole number
     /// of code units is invalid_argument, and stays for the next receive;
     /// otherwise fails as receive() does.
     std::wstring receive_wstring() { return receive_text<wchar_t>("receive_wstring"); }
     /// The next message as UTF-16 text; fails as receive_wstring() does.
     std::u16string receive_u16string() { return receive_text<char16_t>("receive_u16string"); }
-    /// The next message if one is there now; fails as receive() does.
-    std::optional<std::vector<std::byte>> try_receive()
-    {
-        return receive_vector("try_receive", detail::now_only());
-    }
-    /// The next message if one arrives within `timeout`; fails as receive() does.
-    template <class Rep, class Period>
-    std::optional<std::vector<std::byte>>
-    receive_for(const std::chrono::duration<Rep, Period>& timeout)
-    {
-        return receive_vector("receive_for", detail::deadline_after(timeout));
-    }
-
-    /// Calls `fn(std::span<const std::byte>)` with the next message, in
-    /// place in the ring, blocking until one arrives; its room is freed when
-    /// `fn` returns. If `fn` throws, the message stays for the next receive
-    /// and the exception propagates; a process killed inside `fn` leaves it
-    /// for the next receiver too. The span's bounds were checked, but its
-    /// bytes are shared memory: a peer with write access may change them
-    /// while `fn` reads them. Other receivers wait until `fn` returns.
-    /// Otherwise fails as receive() does.
-    template <class Fn>
-    void receive_with(Fn&& fn)
-    {
-        take("receive_with", std::nullopt, fn);
-    }
-    /// receive_with() if a message is there now: false if there was none.
-    template <class Fn>
-    bool try_receive_with(Fn&& fn)
-    {
-        return take("try_receive_with", detail::now_only(), fn);
-    }
-    /// receive_with() if a message arrives within `timeout`: false if none did.
-    template <class Rep, class Period, class Fn>
-    bool receive_with_for(const std::chrono::duration<Rep, Period>& timeout, Fn&& fn)
-    {
-        return take("receive_with_for", detail::deadline_after(timeout), fn);
-    }
 
     /// The largest message this channel carries, in bytes; 0 when closed.
     std::size_t capacity() const noexcept { return block_.attached().capacity; }
@@ -207,6 +135,8 @@ public:
 
 private:
     friend class detail::NamedFactory<Channel, std::size_t>;
+    friend class detail::Sender<Channel>;
+    friend class detail::Receiver<Channel>;
 
     using Lock = detail::os::ProcessMutex;
 
@@ -312,65 +242,27 @@ private:
 
     using Hold = detail::Hold;
 
-    void check_size(const char* operation, std::size_t size) const
+    Hold lock_senders(const char* operation, Layout& layout, const detail::Deadline& deadline)
     {
-        if (size > capacity()) {
-            detail::throw_error(operation, name(), std::errc::message_size,
-                                "the message is " + std::to_string(size) + " bytes, the capacity " +
-                                    std::to_string(capacity()));
-        }
+        return Hold(block_.attached().send_lock, layout.send_lock, operation, name(), deadline);
     }
 
-    bool send_until(const char* operation, std::span<const std::byte> message,
-                    const detail::Deadline& deadline)
+    static void copy_in(std::byte* to, std::span<const std::byte> message) noexcept
     {
-        Layout& layout = block_.layout(operation, noun);
-        check_size(operation, message.size());
-        Hold hold(block_.attached().send_lock, layout.send_lock, operation, name(), deadline);
-        if (!hold) {
-            return false;
-        }
-        const auto at = reserve(operation, layout, detail::record_size(message.size()), deadline);
-        if (!at) {
-            return false;
-        }
-        if (!message.empty()) {
-            std::memcpy(ring_of(layout).payload(*at), message.data(), message.size());
-        }
-        publish(layout, *at, message.size());
-        return true;
+        std::memcpy(to, message.data(), message.size());
     }
 
-    std::optional<Loan> prepare_until(const char* operation, std::size_t size,
-                                      const detail::Deadline& deadline)
-    {
-        Layout& layout = block_.layout(operation, noun);
-        check_size(operation, size);
-        Hold hold(block_.attached().send_lock, layout.send_lock, operation, name(), deadline);
-        if (!hold) {
-            return std::nullopt;
-        }
-        const auto at = reserve(operation, layout, detail::record_size(size), deadline);
-        if (!at) {
-            return std::nullopt;
-        }
-        return Loan(std::move(hold), {ring_of(layout).payload(*at), size}, *at, this,
-                    [](void* owner, std::uint64_t lent_at, std::size_t used) {
-                        auto& channel = *static_cast<Channel*>(owner);
-                        channel.publish(channel.block_.layout("commit", noun), lent_at, used);
-                    });
-    }
-
-    /// Waits (holding the send lock) until a record of `need` bytes fits
-    /// whole at the tail, after a wrap marker if it would cross the end of
+    /// Waits (holding the send lock) until a record of `length` payload
+    /// bytes fits whole at the tail, after a wrap marker if it would cross the end of
     /// the ring; returns where it goes, nullopt if the deadline passed. The
     /// ring holds two of the largest records, so a drained ring has room
     /// for marker and record, and the record never covers a marker that a
     /// receiver has yet to read.
-    std::optional<std::uint64_t> reserve(const char* operation, Layout& layout, std::uint64_t need,
+    std::optional<std::uint64_t> reserve(const char* operation, Layout& layout, std::size_t length,
                                          const detail::Deadline& deadline)
     {
         const detail::Ring ring = ring_of(layout);
+        const std::uint64_t need = detail::record_size(length);
         detail::Atomic64 head(layout.head);
         const std::uint64_t at = detail::Atomic64(layout.tail).load(std::memory_order_relaxed);
         const std::uint64_t skip = ring.skip_before(at, need);
@@ -475,44 +367,6 @@ private:
                 return true;
             }
         }
-    }
-
-    static void copy_out(std::span<const std::byte> message, void* to) noexcept
-    {
-        if (!message.empty()) {
-            std::memcpy(to, message.data(), message.size());
-        }
-    }
-
-    template <class Char>
-    std::basic_string<Char> receive_text(const char* operation)
-    {
-        std::basic_string<Char> text;
-        take(operation, std::nullopt, [&](std::span<const std::byte> message) {
-            const std::size_t length = message.size();
-            if (length % sizeof(Char) != 0) {
-                detail::throw_error(operation, name(), std::errc::invalid_argument,
-                                    "the message is " + std::to_string(length) +
-                                        " bytes, not a whole number of " +
-                                        std::to_string(sizeof(Char)) + "-byte code units");
-            }
-            text.resize(length / sizeof(Char));
-            copy_out(message, text.data());
-        });
-        return text;
-    }
-
-    std::optional<std::vector<std::byte>> receive_vector(const char* operation,
-                                                         const detail::Deadline& deadline)
-    {
-        std::vector<std::byte> message;
-        const bool got = take(operation, deadline, [&](std::span<const std::byte> found) {
-            message.assign(found.begin(), found.end());
-        });
-        if (!got) {
-            return std::nullopt;
-        }
-        return message;
     }
 
     using Block = detail::Block<Layout, Attached>;

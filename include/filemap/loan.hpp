@@ -24,8 +24,10 @@
 
 namespace filemap {
 
-class Channel;
-class Topic;
+namespace detail {
+template <class Owner>
+class Sender;
+} // namespace detail
 
 /// Room for one message inside a ring, lent to a sender. Move-only; an
 /// empty Loan (default-made, moved from, committed) holds no room.
@@ -79,8 +81,8 @@ public:
     }
 
 private:
-    friend class Channel;
-    friend class Topic;
+    template <class Owner>
+    friend class detail::Sender;
 
     /// Publishes `used` bytes of the room lent at ring position `at`.
     using Publish = void (*)(void* owner, std::uint64_t at, std::size_t used);

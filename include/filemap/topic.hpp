@@ -28,10 +28,13 @@
 #include <filemap/detail/block.hpp>
 #include <filemap/detail/deadline.hpp>
 #include <filemap/detail/factory.hpp>
+#include <filemap/detail/fence.hpp>
 #include <filemap/detail/hold.hpp>
 #include <filemap/detail/mapping.hpp>
 #include <filemap/detail/platform.hpp>
+#include <filemap/detail/receiver.hpp>
 #include <filemap/detail/ring.hpp>
+#include <filemap/detail/sender.hpp>
 #include <filemap/detail/snapshot.hpp>
 #include <filemap/detail/steps.hpp>
 #include <filemap/detail/wake.hpp>
@@ -71,7 +74,8 @@ class Subscriber;
 /// size of 0 or an unknown policy; open_or_create: an existing topic for
 /// smaller messages is result_out_of_range, one of the other policy
 /// invalid_argument).
-class Topic : public detail::NamedFactory<Topic, std::size_t, Overflow> {
+class Topic : public detail::NamedFactory<Topic, std::size_t, Overflow>,
+              public detail::Sender<Topic> {
 public:
     /// How many subscribers a topic has room for at once.
     static constexpr std::size_t max_subscribers = 64;
@@ -100,7 +104,7 @@ public:
     /// bad_file_descriptor if closed.
     void publish(std::span<const std::byte> message)
     {
-        publish_until("publish", message, std::nullopt);
+        send_until("publish", message, std::nullopt);
     }
     /// Publishes the characters of `text` (no '\0' is added); fails as publish() does.
     void publish(std::string_view text)
@@ -110,33 +114,17 @@ public:
     /// Publishes only if there is room now; fails as publish() does.
     bool try_publish(std::span<const std::byte> message)
     {
-        return publish_until("try_publish", message, detail::now_only());
+        return send_until("try_publish", message, detail::now_only());
     }
     /// Publishes if there is room within `timeout`; fails as publish() does.
     template <class Rep, class Period>
     bool publish_for(std::span<const std::byte> message,
                      const std::chrono::duration<Rep, Period>& timeout)
     {
-        return publish_until("publish_for", message, detail::deadline_after(timeout));
+        return send_until("publish_for", message, detail::deadline_after(timeout));
     }
 
-    /// Lends room for a message of up to `size` bytes inside the ring,
-    /// blocking as publish() does: build the message in Loan::bytes(), then
-    /// Loan::commit() publishes it to every subscriber (no copy). Until then
-    /// this process holds the publish lock. Fails as publish() does.
-    Loan prepare(std::size_t size) { return *prepare_until("prepare", size, std::nullopt); }
-    /// prepare() only if there is room now (else nullopt); fails as publish() does.
-    std::optional<Loan> try_prepare(std::size_t size)
-    {
-        return prepare_until("try_prepare", size, detail::now_only());
-    }
-    /// prepare() if there is room within `timeout` (else nullopt); fails as publish() does.
-    template <class Rep, class Period>
-    std::optional<Loan> prepare_for(std::size_t size,
-                                    const std::chrono::duration<Rep, Period>& timeout)
-    {
-        return prepare_until("prepare_for", size, detail::deadline_after(timeout));
-    }
+    // prepare(), try_prepare(), prepare_for(): detail::Sender.
 
     /// How many subscribers the topic has now (dead ones count until a
     /// publisher or a subscriber finds them gone); 0 when closed.
@@ -166,6 +154,7 @@ public:
 
 private:
     friend class detail::NamedFactory<Topic, std::size_t, Overflow>;
+    friend class detail::Sender<Topic>;
     friend class Subscriber;
 
     using Lock = detail::os::ProcessMutex;
@@ -311,60 +300,21 @@ private:
         return {reinterpret_cast<std::byte*>(&layout) + ring_offset, block_.attached().ring_size};
     }
 
-    void check_size(const char* operation, std::size_t size) const
+    Hold lock_senders(const char* operation, Layout& layout, const detail::Deadline& deadline)
     {
-        if (size > capacity()) {
-            detail::throw_error(operation, name(), std::errc::message_size,
-                                "the message is " + std::to_string(size) + " bytes, the capacity " +
-                                    std::to_string(capacity()));
-        }
+        return Hold(block_.attached().publish_lock, layout.publish_lock, operation, name(),
+                    deadline);
     }
 
-    bool publish_until(const char* operation, std::span<const std::byte> message,
-                       const detail::Deadline& deadline)
+    void copy_in(std::byte* to, std::span<const std::byte> message) const noexcept
     {
-        Layout& layout = block_.layout(operation, noun);
-        check_size(operation, message.size());
-        Hold hold(block_.attached().publish_lock, layout.publish_lock, operation, name(), deadline);
-        if (!hold) {
-            return false;
+        if (overflow() == Overflow::drop_oldest) {
+            // Subscribers may be reading this very place: word by word, as
+            // they read it (detail/snapshot.hpp).
+            detail::store_words(to, message.data(), message.size());
+        } else {
+            std::memcpy(to, message.data(), message.size());
         }
-        const auto at = reserve(operation, layout, message.size(), deadline);
-        if (!at) {
-            return false;
-        }
-        if (!message.empty()) {
-            std::byte* to = ring_of(layout).payload(*at);
-            if (overflow() == Overflow::drop_oldest) {
-                // Subscribers may be reading this very place: word by word,
-                // as they read it (detail/snapshot.hpp).
-                detail::store_words(to, message.data(), message.size());
-            } else {
-                std::memcpy(to, message.data(), message.size());
-            }
-        }
-        publish(layout, *at, message.size());
-        return true;
-    }
-
-    std::optional<Loan> prepare_until(const char* operation, std::size_t size,
-                                      const detail::Deadline& deadline)
-    {
-        Layout& layout = block_.layout(operation, noun);
-        check_size(operation, size);
-        Hold hold(block_.attached().publish_lock, layout.publish_lock, operation, name(), deadline);
-        if (!hold) {
-            return std::nullopt;
-        }
-        const auto at = reserve(operation, layout, size, deadline);
-        if (!at) {
-            return std::nullopt;
-        }
-        return Loan(std::move(hold), {ring_of(layout).payload(*at), size}, *at, this,
-                    [](void* owner, std::uint64_t lent_at, std::size_t used) {
-                        auto& topic = *static_cast<Topic*>(owner);
-                        topic.publish(topic.block_.layout("commit", noun), lent_at, used);
-                    });
     }
 
     /// Waits (holding the publish lock) until a record of `length` payload
@@ -407,7 +357,7 @@ private:
         // after saying where the oldest whole record now starts.
         forget_covered(layout, ring, at, skip, end);
         detail::Atomic64(layout.reserve).store(end, std::memory_order_release);
-        std::atomic_thread_fence(std::memory_order_release);
+        detail::release_fence(); // then the bytes, loaned ones too (detail/fence.hpp)
         if (skip != 0) {
             ring.mark_wrap(at);
         }
@@ -510,11 +460,13 @@ private:
 /// subscribed, whole and in order. Move-only; every operation on an empty,
 /// closed or moved-from Subscriber is bad_file_descriptor. Receiving is for
 /// one thread at a time (a Subscriber is one reader, with no lock).
-class Subscriber {
+class Subscriber : public detail::Receiver<Subscriber> {
 public:
     /// An empty subscriber: is_open() is false.
     Subscriber() noexcept = default;
+    /// Takes over `other`'s subscription; `other` is left empty.
     Subscriber(Subscriber&& other) noexcept { *this = std::move(other); }
+    /// Unsubscribes, then takes over `other`'s subscription.
     Subscriber& operator=(Subscriber&& other) noexcept
     {
         if (this != &other) {
@@ -542,76 +494,8 @@ public:
         return subscribe(name, &ec);
     }
 
-    /// The next message, blocking until one is published. Throws
-    /// std::system_error: invalid_argument for corrupt shared state (or a
-    /// subscription a peer removed), bad_file_descriptor if closed.
-    std::vector<std::byte> receive() { return *receive_vector("receive", std::nullopt); }
-    /// Copies the next message into `buffer` and returns its size. Too small
-    /// a buffer is message_size, and the message stays for the next
-    /// receive; otherwise fails as receive() does.
-    std::size_t receive(std::span<std::byte> buffer)
-    {
-        std::size_t size = 0;
-        take("receive", std::nullopt, [&](std::span<const std::byte> message) {
-            if (message.size() > buffer.size()) {
-                detail::throw_error("receive", name(), std::errc::message_size,
-                                    "the message is " + std::to_string(message.size()) +
-                                        " bytes, the buffer " + std::to_string(buffer.size()));
-            }
-            size = message.size();
-            if (size != 0) {
-                std::memcpy(buffer.data(), message.data(), size);
-            }
-        });
-        return size;
-    }
-    /// The next message as text; fails as receive() does.
-    std::string receive_string()
-    {
-        std::string text;
-        take("receive_string", std::nullopt, [&](std::span<const std::byte> message) {
-            text.assign(reinterpret_cast<const char*>(message.data()), message.size());
-        });
-        return text;
-    }
-    /// The next message if one is there now; fails as receive() does.
-    std::optional<std::vector<std::byte>> try_receive()
-    {
-        return receive_vector("try_receive", detail::now_only());
-    }
-    /// The next message if one is published within `timeout`; fails as receive() does.
-    template <class Rep, class Period>
-    std::optional<std::vector<std::byte>>
-    receive_for(const std::chrono::duration<Rep, Period>& timeout)
-    {
-        return receive_vector("receive_for", detail::deadline_after(timeout));
-    }
-
-    /// Calls `fn(std::span<const std::byte>)` with the next message,
-    /// blocking until one is published. Under Overflow::block the span is
-    /// the message in place in the ring, kept there until `fn` returns; under
-    /// drop_oldest it is a private copy, checked whole (a publisher may
-    /// overwrite the ring at any moment). If `fn` throws, the message stays
-    /// for the next receive and the exception propagates. In place, the
-    /// bytes are shared memory: a peer with write access may change them
-    /// while `fn` reads them. Otherwise fails as receive() does.
-    template <class Fn>
-    void receive_with(Fn&& fn)
-    {
-        take("receive_with", std::nullopt, fn);
-    }
-    /// receive_with() if a message is there now: false if there was none.
-    template <class Fn>
-    bool try_receive_with(Fn&& fn)
-    {
-        return take("try_receive_with", detail::now_only(), fn);
-    }
-    /// receive_with() if a message is published within `timeout`: false if none was.
-    template <class Rep, class Period, class Fn>
-    bool receive_with_for(const std::chrono::duration<Rep, Period>& timeout, Fn&& fn)
-    {
-        return take("receive_with_for", detail::deadline_after(timeout), fn);
-    }
+    // receive(), try_receive(), receive_for(), receive_string(),
+    // receive_with(), try_receive_with(), receive_with_for(): detail::Receiver.
 
     /// How many messages this subscriber lost since it subscribed: under
     /// drop_oldest, those overwritten before it read them.
@@ -638,6 +522,8 @@ public:
     }
 
 private:
+    friend class detail::Receiver<Subscriber>;
+
     using Member = Topic::Member;
 
     static Subscriber subscribe(std::string_view name, std::error_code* ec)
@@ -763,7 +649,8 @@ private:
                     message = std::span<const std::byte>(scratch_.data(), record.length);
                 }
             }
-            std::atomic_thread_fence(std::memory_order_acquire);
+            // look() and load_words() read with acquire loads: whatever they
+            // saw of a newer record, lapped() sees that record's `reserve`.
             if (lapped(layout)) {
                 continue; // overwritten while read: counted once caught up
             }
@@ -820,19 +707,6 @@ private:
     [[noreturn]] void corrupt(const char* operation, const std::string& what) const
     {
         detail::throw_error(operation, name(), std::errc::invalid_argument, "corrupt " + what);
-    }
-
-    std::optional<std::vector<std::byte>> receive_vector(const char* operation,
-                                                         const detail::Deadline& deadline)
-    {
-        std::vector<std::byte> message;
-        const bool got = take(operation, deadline, [&](std::span<const std::byte> found) {
-            message.assign(found.begin(), found.end());
-        });
-        if (!got) {
-            return std::nullopt;
-        }
-        return message;
     }
 
     Topic topic_;

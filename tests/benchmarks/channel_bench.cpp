@@ -9,6 +9,7 @@
 //   mutex_recovery/*   from SIGKILL of a holder to the waiter's lock
 // The peer is this program started again as `channel_bench --peer ROLE ...`.
 #include "peer.hpp"
+#include "streams.hpp"
 
 #include <filemap/filemap.hpp>
 
@@ -167,18 +168,7 @@ void roundtrip_boost_message_queue(benchmark::State& state)
 
 // ---- one-way streams of 64 KiB messages ------------------------------------
 
-template <class Send, class Finish>
-void measure_stream(benchmark::State& state, Send send, Finish finish)
-{
-    for (int i = 0; i < 2000; ++i) {
-        send();
-    }
-    for (auto _ : state) {
-        send();
-    }
-    finish();
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(large));
-}
+constexpr int warm_streams = 2000; // messages sent before timing
 
 void stream_channel(benchmark::State& state)
 {
@@ -190,8 +180,8 @@ void stream_channel(benchmark::State& state)
     filemap::Channel done = filemap::Channel::create(done_name, small);
     Peer peer({"channel-sink", name, done_name});
     std::vector<std::byte> message(large, std::byte{7});
-    measure_stream(
-        state, [&] { channel.send(message); },
+    bench::measure_stream(
+        state, large, warm_streams, [&] { channel.send(message); },
         [&] {
             channel.send(std::span<const std::byte>{});
             done.receive();
@@ -201,8 +191,8 @@ void stream_channel(benchmark::State& state)
 void stream_descriptors(benchmark::State& state, int to_peer, int from_peer)
 {
     std::vector<char> message(large, 7);
-    measure_stream(
-        state,
+    bench::measure_stream(
+        state, large, warm_streams,
         [&] {
             std::size_t sent = 0;
             while (sent < large) {
@@ -231,34 +221,12 @@ void stream_socketpair(benchmark::State& state)
 
 void stream_boost_message_queue(benchmark::State& state)
 {
-    const std::string name = unique("bstream");
-    bip::message_queue queue(bip::create_only, name.c_str(), ring / large, large);
-    {
-        Peer peer({"boost-sink", name});
-        std::vector<char> message(large, 7);
-        measure_stream(
-            state, [&] { queue.send(message.data(), large, 0); },
-            [&] {
-                queue.send(message.data(), 0, 0);
-                while (queue.get_num_msg() != 0) {
-                    ::sched_yield();
-                }
-            });
-    }
-    bip::message_queue::remove(name.c_str());
+    bench::stream_boost_message_queue(state, large, ring / large, warm_streams);
 }
 
 void stream_memcpy(benchmark::State& state)
 {
-    std::vector<char> from(ring, 7);
-    std::vector<char> to(ring);
-    std::size_t at = 0;
-    for (auto _ : state) {
-        std::memcpy(to.data() + at, from.data() + at, large);
-        benchmark::ClobberMemory();
-        at = (at + large) % ring;
-    }
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(large));
+    bench::stream_memcpy(state, large, ring);
 }
 
 // ---- mutexes -------------------------------------------------------------
@@ -472,14 +440,10 @@ int peer(char** argv)
                 benchmark::DoNotOptimize(::write(out, buffer.data(), unit));
             }
         }
-    } else if (role == "boost-echo" || role == "boost-sink") {
-        const bool echo = role == "boost-echo";
+    } else if (role == "boost-echo") {
         bip::message_queue in(bip::open_only, arg(0).c_str());
-        std::unique_ptr<bip::message_queue> out;
-        if (echo) {
-            out = std::make_unique<bip::message_queue>(bip::open_only, arg(1).c_str());
-        }
-        std::vector<char> buffer(echo ? small : large);
+        bip::message_queue out(bip::open_only, arg(1).c_str());
+        std::vector<char> buffer(small);
         for (;;) {
             bip::message_queue::size_type got = 0;
             unsigned priority = 0;
@@ -487,10 +451,10 @@ int peer(char** argv)
             if (got == 0) {
                 return 0;
             }
-            if (echo) {
-                out->send(buffer.data(), got, 0);
-            }
+            out.send(buffer.data(), got, 0);
         }
+    } else if (role == "boost-sink") {
+        bench::boost_sink(arg(0), std::stoul(arg(1)));
     } else if (role == "mutex-hammer") {
         Contender contender(arg(0), arg(1), arg(2), false);
         contender.arena().running.store(1);

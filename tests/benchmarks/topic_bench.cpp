@@ -16,6 +16,7 @@
 //   fanout1m/topic_4    1 MiB messages to 4 subscribers, built and read in place:
 //                       bytes per second that each subscriber reads
 #include "peer.hpp"
+#include "streams.hpp"
 
 #include <filemap/filemap.hpp>
 
@@ -51,18 +52,8 @@ std::uint64_t touch(std::span<const std::byte> message)
     return sum;
 }
 
-template <class Send, class Finish>
-void measure_stream(benchmark::State& state, std::size_t size, Send send, Finish finish)
-{
-    for (int i = 0; i < 200; ++i) {
-        send();
-    }
-    for (auto _ : state) {
-        send();
-    }
-    finish();
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
-}
+using bench::measure_stream;
+constexpr int warm_streams = 200; // messages sent before timing
 
 void stream_channel(benchmark::State& state, bool loan)
 {
@@ -76,7 +67,7 @@ void stream_channel(benchmark::State& state, bool loan)
     Peer peer({loan ? "channel-reader" : "channel-copier", name, done_name, std::to_string(size)});
     std::vector<std::byte> message(size, std::byte{7});
     measure_stream(
-        state, size,
+        state, size, warm_streams,
         [&] {
             if (loan) {
                 filemap::Loan room = channel.prepare(size);
@@ -119,7 +110,7 @@ void stream_pipe(benchmark::State& state)
         ::close(back[1]);
         std::vector<char> message(size, 7);
         measure_stream(
-            state, size,
+            state, size, warm_streams,
             [&] {
                 for (std::size_t sent = 0; sent < size;) {
                     const auto n = ::write(there[1], message.data() + sent, size - sent);
@@ -138,36 +129,13 @@ void stream_pipe(benchmark::State& state)
 void stream_boost(benchmark::State& state)
 {
     const auto size = static_cast<std::size_t>(state.range(0));
-    const std::string name = unique("bstream");
-    bip::message_queue queue(bip::create_only, name.c_str(), 2 * in_flight, size);
-    {
-        Peer peer({"boost-sink", name, std::to_string(size)});
-        std::vector<char> message(size, 7);
-        measure_stream(
-            state, size, [&] { queue.send(message.data(), size, 0); },
-            [&] {
-                queue.send(message.data(), 0, 0);
-                while (queue.get_num_msg() != 0) {
-                    ::sched_yield();
-                }
-            });
-    }
-    bip::message_queue::remove(name.c_str());
+    bench::stream_boost_message_queue(state, size, 2 * in_flight, warm_streams);
 }
 
 void stream_memcpy(benchmark::State& state)
 {
     const auto size = static_cast<std::size_t>(state.range(0));
-    const std::size_t span = 2 * in_flight * size; // as much memory as the channel's ring
-    std::vector<char> from(span, 7);
-    std::vector<char> to(span);
-    std::size_t at = 0;
-    for (auto _ : state) {
-        std::memcpy(to.data() + at, from.data() + at, size);
-        benchmark::ClobberMemory();
-        at = (at + size) % span;
-    }
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(size));
+    bench::stream_memcpy(state, size, 2 * in_flight * size); // as much memory as the ring
 }
 
 // ---- fan-out ---------------------------------------------------------------
@@ -230,7 +198,7 @@ void fanout1m_topic(benchmark::State& state)
         auto peers = start_subscribers(topic, acks_name, "fan-reader", size);
         std::vector<std::byte> message(size, std::byte{3});
         measure_stream(
-            state, size,
+            state, size, warm_streams,
             [&] {
                 filemap::Loan room = topic.prepare(size);
                 std::memcpy(room.data(), message.data(), size);
@@ -279,16 +247,7 @@ int peer(char** argv)
         }
         benchmark::DoNotOptimize(::write(out, "k", 1));
     } else if (role == "boost-sink") {
-        bip::message_queue in(bip::open_only, arg(0).c_str());
-        std::vector<char> buffer(std::stoul(arg(1)));
-        for (;;) {
-            bip::message_queue::size_type got = 0;
-            unsigned priority = 0;
-            in.receive(buffer.data(), buffer.size(), got, priority);
-            if (got == 0) {
-                break;
-            }
-        }
+        bench::boost_sink(arg(0), std::stoul(arg(1)));
     } else if (role == "fan-echo" || role == "fan-reader") {
         filemap::Subscriber topic = filemap::Subscriber::open(arg(0));
         filemap::Channel acks = filemap::Channel::open(arg(1));

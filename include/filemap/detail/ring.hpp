@@ -91,7 +91,9 @@ public:
         store_length(at, length);
     }
 
-    /// Reads the header at `at` once and checks it: a message no longer
+    /// Reads the header at `at` once (acquire loads: a reader that checks
+    /// afterwards whether a writer has passed `at` sees every writer whose
+    /// bytes it read) and checks it: a message no longer
     /// than `capacity` that ends within the ring and within the `published`
     /// bytes after `at`, or a wrap marker that does; anything else is corrupt.
     Record look(std::uint64_t at, std::uint64_t published, std::uint64_t capacity) const noexcept
@@ -102,14 +104,14 @@ public:
         }
         auto* header = reinterpret_cast<RecordHeader*>(base_ + offset(at));
         found.length =
-            std::atomic_ref<std::uint32_t>(header->length).load(std::memory_order_relaxed);
+            std::atomic_ref<std::uint32_t>(header->length).load(std::memory_order_acquire);
         if (found.length == wrap_marker) {
             found.size = size_ - offset(at);
             found.kind = offset(at) != 0 && found.size <= published ? Record::Kind::wrap
                                                                     : Record::Kind::corrupt;
             return found;
         }
-        found.sequence = Atomic64(header->sequence).load(std::memory_order_relaxed);
+        found.sequence = Atomic64(header->sequence).load(std::memory_order_acquire);
         found.size = record_size(found.length);
         found.kind =
             found.length <= capacity && offset(at) + found.size <= size_ && found.size <= published
