@@ -10,11 +10,13 @@
 //     channel_copy      send() copies in, receive(buffer) copies out
 //     pipe, boost_message_queue
 //     memcpy            one memcpy of the same bytes in one process: the target
-//   fanout64/...        round trips of 64-byte messages: published once, each
-//                       subscriber answers on one Channel (topic_4), against a
-//                       Channel echo (channel_1)
-//   fanout1m/topic_4    1 MiB messages to 4 subscribers, built and read in place:
-//                       bytes per second that each subscriber reads
+//   fanout64/...        one-way latency of 64-byte messages, publish to the
+//                       last receiver (each message carries its send time; the
+//                       next waits for every receiver's answer): a Topic with 1,
+//                       2 and 4 subscribers, against a Channel (channel_1);
+//                       counters p50_us / p99_us
+//   fanout1m/topic      1 MiB messages to 1, 2 and 4 subscribers, built and read
+//                       in place: bytes per second that each subscriber reads
 #include "peer.hpp"
 #include "streams.hpp"
 
@@ -23,9 +25,12 @@
 #include <benchmark/benchmark.h>
 #include <boost/interprocess/ipc/message_queue.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -142,60 +147,102 @@ void stream_memcpy(benchmark::State& state)
 
 constexpr int subscribers = 4;
 
-/// Starts `subscribers` peers on `topic`, each answering on `acks`, and
-/// waits until all have subscribed.
-std::vector<std::unique_ptr<Peer>> start_subscribers(const filemap::Topic& topic,
-                                                     const std::string& acks_name, const char* role,
-                                                     std::size_t size)
+/// Nanoseconds on the steady clock, which every process on the machine shares.
+std::int64_t now_ns()
 {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               bench::Clock::now().time_since_epoch())
+        .count();
+}
+
+/// Starts `count` peers in `role` on `topic`, each answering on a Channel
+/// of its own (returned, in order); waits until all have subscribed.
+struct Subscribers {
+    std::vector<filemap::Channel> acks;
     std::vector<std::unique_ptr<Peer>> peers;
-    for (int i = 0; i < subscribers; ++i) {
-        peers.push_back(std::make_unique<Peer>(std::vector<std::string>{
+};
+Subscribers start_subscribers(const filemap::Topic& topic, int count, const char* role,
+                              std::size_t size)
+{
+    Subscribers started;
+    for (int i = 0; i < count; ++i) {
+        const std::string acks_name = unique("ack" + std::to_string(i));
+        started.acks.push_back(filemap::Channel::create(acks_name, 64));
+        started.peers.push_back(std::make_unique<Peer>(std::vector<std::string>{
             role, std::string(topic.name()), acks_name, std::to_string(size)}));
     }
-    while (topic.subscribers() < subscribers) {
+    while (topic.subscribers() < static_cast<std::size_t>(count)) {
         ::usleep(1000);
     }
-    return peers;
+    return started;
+}
+
+/// One-way latency of 64-byte messages from publish to the last of `count`
+/// receivers: each message carries the time it was sent, each receiver
+/// answers with how long it took to reach it, and the next message waits for
+/// every answer. Counters: p50/p99 of the slowest receiver's latency.
+template <class Send>
+void measure_fanout(benchmark::State& state, std::vector<filemap::Channel>& acks, Send send)
+{
+    std::vector<double> samples;
+    samples.reserve(1 << 20);
+    std::byte message[64] = {};
+    const auto once = [&] {
+        const std::int64_t sent = now_ns();
+        std::memcpy(message, &sent, sizeof sent);
+        send(std::span<const std::byte>(message));
+        std::int64_t slowest = 0;
+        for (filemap::Channel& ack : acks) {
+            std::int64_t took = 0;
+            ack.receive(std::as_writable_bytes(std::span(&took, 1)));
+            slowest = std::max(slowest, took);
+        }
+        return static_cast<double>(slowest) / 1000.0;
+    };
+    for (int i = 0; i < bench::warm_up; ++i) {
+        once();
+    }
+    for (auto _ : state) {
+        samples.push_back(once());
+    }
+    std::sort(samples.begin(), samples.end());
+    state.counters["p50_us"] = samples[samples.size() / 2];
+    state.counters["p99_us"] = samples[samples.size() * 99 / 100];
 }
 
 void fanout64_topic(benchmark::State& state)
 {
-    const std::string name = unique("fan");
-    const std::string acks_name = unique("acks");
-    filemap::Topic topic = filemap::Topic::create(name, 64, filemap::Overflow::block);
-    filemap::Channel acks = filemap::Channel::create(acks_name, 64);
-    {
-        auto peers = start_subscribers(topic, acks_name, "fan-echo", 64);
-        std::vector<std::byte> message(64, std::byte{1});
-        std::vector<std::byte> reply(64);
-        bench::measure_round_trips(state, [&] {
-            topic.publish(message);
-            for (int i = 0; i < subscribers; ++i) {
-                acks.receive(reply);
-            }
-        });
-        topic.publish(std::span<const std::byte>{});
-    }
+    const int count = static_cast<int>(state.range(0));
+    filemap::Topic topic = filemap::Topic::create(unique("fan"), 64, filemap::Overflow::block);
+    auto started = start_subscribers(topic, count, "fan-stamp", 64);
+    measure_fanout(state, started.acks,
+                   [&](std::span<const std::byte> message) { topic.publish(message); });
+    topic.publish(std::span<const std::byte>{});
 }
 
 void fanout64_channel(benchmark::State& state)
 {
-    bench::roundtrip_channel(state, 64);
+    const std::string name = unique("fanchan");
+    filemap::Channel channel = filemap::Channel::create(name, 64);
+    std::vector<filemap::Channel> acks;
+    const std::string acks_name = unique("ack");
+    acks.push_back(filemap::Channel::create(acks_name, 64));
+    Peer peer({"channel-stamp", name, acks_name});
+    measure_fanout(state, acks, [&](std::span<const std::byte> message) { channel.send(message); });
+    channel.send(std::span<const std::byte>{});
 }
 
 void fanout1m_topic(benchmark::State& state)
 {
     constexpr std::size_t size = 1 << 20;
     const std::string name = unique("fanbig");
-    const std::string acks_name = unique("acksbig");
     filemap::Options options;
     options.prefault = true;
     filemap::Topic topic =
         filemap::Topic::create(name, in_flight * size, filemap::Overflow::block, options);
-    filemap::Channel acks = filemap::Channel::create(acks_name, 64);
     {
-        auto peers = start_subscribers(topic, acks_name, "fan-reader", size);
+        auto started =
+            start_subscribers(topic, static_cast<int>(state.range(0)), "fan-reader", size);
         std::vector<std::byte> message(size, std::byte{3});
         measure_stream(
             state, size, warm_streams,
@@ -206,8 +253,8 @@ void fanout1m_topic(benchmark::State& state)
             },
             [&] {
                 topic.publish(std::span<const std::byte>{});
-                for (int i = 0; i < subscribers; ++i) {
-                    acks.receive();
+                for (filemap::Channel& ack : started.acks) {
+                    ack.receive();
                 }
             });
     }
@@ -248,7 +295,32 @@ int peer(char** argv)
         benchmark::DoNotOptimize(::write(out, "k", 1));
     } else if (role == "boost-sink") {
         bench::boost_sink(arg(0), std::stoul(arg(1)));
-    } else if (role == "fan-echo" || role == "fan-reader") {
+    } else if (role == "fan-stamp" || role == "channel-stamp") {
+        // Answers each message with how long it took to arrive.
+        filemap::Channel acks = filemap::Channel::open(arg(1));
+        const auto answer = [&](std::span<const std::byte> message) {
+            std::int64_t sent = 0;
+            if (message.size() >= sizeof sent) {
+                std::memcpy(&sent, message.data(), sizeof sent);
+                const std::int64_t took = now_ns() - sent;
+                acks.send(std::as_bytes(std::span(&took, 1)));
+            }
+            return !message.empty();
+        };
+        if (role == "fan-stamp") {
+            filemap::Subscriber topic = filemap::Subscriber::open(arg(0));
+            for (bool more = true; more;) {
+                topic.receive_with(
+                    [&](std::span<const std::byte> message) { more = answer(message); });
+            }
+        } else {
+            filemap::Channel channel = filemap::Channel::open(arg(0));
+            for (bool more = true; more;) {
+                channel.receive_with(
+                    [&](std::span<const std::byte> message) { more = answer(message); });
+            }
+        }
+    } else if (role == "fan-reader") { // reads every message in place; answers the last
         filemap::Subscriber topic = filemap::Subscriber::open(arg(0));
         filemap::Channel acks = filemap::Channel::open(arg(1));
         for (bool more = true; more;) {
@@ -256,10 +328,8 @@ int peer(char** argv)
                 more = !message.empty();
                 sum += touch(message);
             });
-            if (role == "fan-echo" || !more) {
-                acks.send(std::string_view("ack"));
-            }
         }
+        acks.send(std::string_view("done"));
     }
     benchmark::DoNotOptimize(sum);
     return 0;
@@ -277,13 +347,29 @@ BENCHMARK(stream_channel_copy)->Name("stream/channel_copy")->Apply(sizes)->MinTi
 BENCHMARK(stream_pipe)->Name("stream/pipe")->Apply(sizes)->MinTime(0.5);
 BENCHMARK(stream_boost)->Name("stream/boost_message_queue")->Apply(sizes)->MinTime(0.5);
 BENCHMARK(stream_memcpy)->Name("stream/memcpy")->Apply(sizes);
-BENCHMARK(fanout64_topic)->Name("fanout64/topic_4")->Repetitions(3)->MinTime(1.0)->UseRealTime();
+BENCHMARK(fanout64_topic)
+    ->Name("fanout64/topic")
+    ->ArgName("subscribers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(subscribers)
+    ->Repetitions(3)
+    ->MinTime(1.0)
+    ->UseRealTime();
 BENCHMARK(fanout64_channel)
     ->Name("fanout64/channel_1")
     ->Repetitions(3)
     ->MinTime(1.0)
     ->UseRealTime();
-BENCHMARK(fanout1m_topic)->Name("fanout1m/topic_4")->Repetitions(3)->MinTime(0.5)->UseRealTime();
+BENCHMARK(fanout1m_topic)
+    ->Name("fanout1m/topic")
+    ->ArgName("subscribers")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(subscribers)
+    ->Repetitions(3)
+    ->MinTime(0.5)
+    ->UseRealTime();
 
 int main(int argc, char** argv)
 {
