@@ -110,6 +110,16 @@ const test::Role publish_loans("publish-loans", [](const test::Args& args) {
     return 0;
 });
 
+// Takes a loan (and with it the publish lock), says so, and holds it until killed.
+const test::Role hold_loan("hold-loan", [](const test::Args& args) -> int {
+    Topic topic = Topic::open(args.at(0));
+    filemap::Loan loan = topic.prepare(8);
+    test::tell("lent");
+    for (;;) {
+        std::this_thread::sleep_for(1s);
+    }
+});
+
 // Writes `value` (8 bytes) at byte `offset` of the named object, as a peer with write access may.
 const test::Role scribble("scribble", [](const test::Args& args) {
     filemap::FileMapping mapping = filemap::FileMapping::open(args.at(0));
@@ -225,6 +235,27 @@ TEST_CASE("block: a live stalled subscriber holds publishers; a dead one is drop
     INFO("the dead subscriber was dropped after " << waited.count() << " ms");
     CHECK(waited < 1s); // peer_check_interval (20 ms), plus the kernel's time to end it
     CHECK(topic.subscribers() == 0);
+}
+
+TEST_CASE("subscribing waits a bounded time for a publish lock held by a peer", "[topic]")
+{
+    const std::string name = test::unique_name("held");
+    Topic topic = Topic::create(name, 64, Overflow::block);
+    test::Child holder = test::Child::role("hold-loan", {name});
+    REQUIRE(holder.read_line() == "lent");
+    const auto start = Clock::now();
+    std::error_code ec;
+    Subscriber late = Subscriber::open(name, ec);
+    const auto waited = Clock::now() - start;
+    CHECK(ec == std::errc::timed_out);
+    CHECK_FALSE(late.is_open());
+    CHECK(waited >= 4s); // build_wait, 5 s
+    CHECK(waited < 15s); // and no longer
+    holder.kill();
+    // The dead holder's lock is taken over; its loan was never published.
+    Subscriber after = Subscriber::open(name);
+    CHECK(topic.publish_for(std::as_bytes(std::span("after", 5)), 10s));
+    CHECK(after.receive_string() == "after");
 }
 
 TEST_CASE("topics: sizes, policies, subscriber slots and closed objects", "[topic]")

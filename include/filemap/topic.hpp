@@ -485,8 +485,11 @@ public:
     ~Subscriber() { close(); }
 
     /// Subscribes to the existing topic `name`: fails as Topic::open() does,
-    /// and with no_buffer_space when it has max_subscribers live ones
-    /// already. Throws std::system_error.
+    /// with no_buffer_space when it has max_subscribers live ones already,
+    /// and with timed_out when the publish lock (which subscribing takes, so
+    /// that no message is half published) stays held for 5 s: a full
+    /// Overflow::block topic whose publisher waits for a slow subscriber, or
+    /// a peer that made the lock look held. Throws std::system_error.
     static Subscriber open(std::string_view name) { return subscribe(name, nullptr); }
     /// open(), reporting a failure in `ec` (and returning an empty subscriber).
     static Subscriber open(std::string_view name, std::error_code& ec)
@@ -547,9 +550,19 @@ private:
     {
         Topic::Layout& layout = topic_.block_.layout("subscribe", Topic::noun);
         Topic::Attached& attached = topic_.block_.attached();
-        if (attached.publish_lock.lock(layout.publish_lock, std::nullopt, error) ==
-                detail::Locked::timed_out ||
-            error) {
+        // Bounded: a publisher may hold the lock a long time (a full
+        // Overflow::block topic waits for its slowest subscriber), and a
+        // peer may make it look held for ever.
+        const detail::Locked locked = attached.publish_lock.lock(
+            layout.publish_lock, detail::deadline_after(detail::build_wait), error);
+        if (error) {
+            return;
+        }
+        if (locked == detail::Locked::timed_out) {
+            error.set(std::errc::timed_out,
+                      "the publish lock stayed held for " +
+                          std::to_string(detail::build_wait.count()) +
+                          " s (a full topic waiting for a slow subscriber, or a peer)");
             return;
         }
         self_ = detail::os::this_process();

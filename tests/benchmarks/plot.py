@@ -4,8 +4,10 @@
     plot.py RESULTS.json OUT.svg [OUT.md]
 
 One panel per benchmark family (the part of the name before '/'), one bar
-per contender, each the median of the repetitions (real time), labelled with
-its value and its ratio to the family's filemap entry. Standard library only.
+per contender, each the median of the repetitions (real time; a latency
+benchmark's one-way median instead, when it reports the counter
+one_way_p50_us), labelled with its value and its ratio to the family's
+first filemap entry. Standard library only.
 """
 import json
 import sys
@@ -23,9 +25,13 @@ def medians(path):
         parts = run["run_name"].split("/")
         family = parts[0]
         contender = "/".join(p for p in parts[1:]
-                             if not p.startswith(("iterations:", "repeats:", "min_time:", "real_time")))
-        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6}[run["time_unit"]]
-        families.setdefault(family, []).append((contender, run["real_time"] * scale))
+                             if not p.isdigit() and
+                             not p.startswith(("iterations:", "repeats:", "min_time:", "real_time")))
+        if "one_way_p50_us" in run:
+            value = run["one_way_p50_us"] * 1e3
+        else:
+            value = run["real_time"] * {"ns": 1.0, "us": 1e3, "ms": 1e6}[run["time_unit"]]
+        families.setdefault(family, []).append((contender, value))
     return data["context"], families
 
 

@@ -216,6 +216,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 Record value{};
                 value.words[input.ConsumeIntegralInRange(0, 4)] =
                     static_cast<std::uint64_t>(++next);
+                // store() waits for the lock without limit, as lock() does, and the
+                // rewritten bytes may show a holder that is never judged dead (one of
+                // another PID namespace): store only once the lock is seen free.
+                if (!shared.try_lock_for(std::chrono::milliseconds(0))) {
+                    return;
+                }
                 shared.store(value);
                 stored = value; // a store makes the current copy whole and ours again
                 shared_trusted = true;
