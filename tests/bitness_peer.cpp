@@ -1,7 +1,7 @@
 // tests/bitness_peer.cpp - the other side of posix_bitness_test.cpp, built as
 // a 32-bit program (g++ -m32 -static) and run under qemu-i386: it locks the
-// same NamedMutex, talks over the same Channels and shares the same
-// Shared<T> objects as the 64-bit test binary.
+// same NamedMutex, talks over the same Channels and Topics and shares the
+// same Shared<T> objects as the 64-bit test binary.
 // Standalone (no Catch2): roles are the first argument; it reports with lines
 // on standard output and waits for lines on standard input.
 #include "bitness_messages.hpp"
@@ -9,11 +9,13 @@
 
 #include <filemap/filemap.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -108,6 +110,32 @@ int run(const std::vector<std::string>& args)
         } else {
             attempt(std::type_identity<shared_types::Unaligned>{});
         }
+    } else if (role ==
+               "subscribe") { // NAME COUNT: receive COUNT topic messages, say how many were right
+        filemap::Subscriber subscriber = filemap::Subscriber::open(args.at(1));
+        tell("subscribed");
+        const std::size_t count = std::stoul(args.at(2));
+        std::size_t right = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            subscriber.receive_with([&](std::span<const std::byte> got) {
+                const auto expected = bitness::message(i, subscriber.capacity());
+                right += std::equal(got.begin(), got.end(), expected.begin(), expected.end());
+            });
+        }
+        tell("right " + std::to_string(right) + " missed " + std::to_string(subscriber.missed()));
+    } else if (role ==
+               "publish") { // NAME COUNT: publish COUNT topic messages once told, built in place
+        filemap::Topic topic = filemap::Topic::open(args.at(1));
+        tell("opened");
+        hear();
+        const std::size_t count = std::stoul(args.at(2));
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto message = bitness::message(i, topic.capacity());
+            filemap::Loan loan = topic.prepare(message.size());
+            std::copy(message.begin(), message.end(), loan.data());
+            loan.commit();
+        }
+        tell("published");
     } else {
         tell("unknown role " + role);
         return 2;

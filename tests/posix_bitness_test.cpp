@@ -1,5 +1,5 @@
 // tests/posix_bitness_test.cpp - a 32-bit program and this 64-bit one share a
-// NamedMutex, Channels and Shared<T> objects: the layouts are the same bytes
+// NamedMutex, Channels, Topics and Shared<T> objects: the layouts are the same bytes
 // in both, and a T that differs between them is refused by name. The peer is
 // tests/bitness_peer.cpp built with g++ -m32 -static and run under
 // qemu-i386 (this kernel runs no 32-bit code natively); CMake builds it and
@@ -16,6 +16,8 @@
 
 using filemap::Channel;
 using filemap::NamedMutex;
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -120,6 +122,40 @@ TEST_CASE("a channel a 32-bit process created is opened and read by a 64-bit one
     CHECK(peer.read_line() == "sent");
     peer.say("bye");
     CHECK(peer.wait() == 0);
+}
+
+TEST_CASE("a topic carries every message to 32- and 64-bit subscribers, from either side",
+          "[posix_bitness]")
+{
+    const std::string name = test::unique_name("topic32");
+    filemap::Topic topic = filemap::Topic::create(name, 300, filemap::Overflow::block);
+    constexpr std::size_t count = 500; // many times the ring: publishers wait for the 32-bit side
+    test::Child subscriber32 = peer32({"subscribe", name, std::to_string(count)});
+    REQUIRE(subscriber32.read_line() == "subscribed");
+    filemap::Subscriber subscriber64 = filemap::Subscriber::open(name);
+    test::Child publisher32 = peer32({"publish", name, std::to_string(count)});
+    REQUIRE(publisher32.read_line() == "opened");
+
+    // The 64-bit side publishes first (copies), then the 32-bit side (loans).
+    std::size_t right = 0;
+    const auto receive = [&](std::size_t i) {
+        const auto got = subscriber64.receive_for(30s);
+        right += got && *got == bitness::message(i, topic.capacity()) ? 1u : 0u;
+    };
+    for (std::size_t i = 0; i < count; ++i) {
+        topic.publish(bitness::message(i, topic.capacity()));
+        receive(i);
+    }
+    publisher32.say("go");
+    for (std::size_t i = 0; i < count; ++i) {
+        receive(i);
+    }
+    CHECK(right == 2 * count);
+    CHECK(publisher32.read_line() == "published");
+    CHECK(subscriber32.read_line() == "right " + std::to_string(count) + " missed 0");
+    CHECK(publisher32.wait() == 0);
+    CHECK(subscriber32.wait() == 0);
+    CHECK(topic.subscribers() == 1); // the 32-bit subscriber left; it was never dropped as dead
 }
 
 TEST_CASE("a 32-bit process and a 64-bit one count exactly in one Shared<T>", "[posix_bitness]")
