@@ -211,16 +211,7 @@ public:
     /// the value changed during every attempt for a second (writers that
     /// never pause for one copy of T, or a peer rewriting the version word),
     /// bad_file_descriptor if closed.
-    T load() const requires copyable_by_bytes
-    {
-        Layout& layout = block_.layout("load", noun);
-        // Copied straight into the value returned: a copy through a buffer
-        // would cost more than the load (8-byte stores do not forward to
-        // the wider loads of a second copy).
-        T value = std::bit_cast<T>(std::array<std::byte, sizeof(T)>{});
-        read_into(layout, reinterpret_cast<std::byte*>(&value));
-        return value;
-    }
+    T load() const requires copyable_by_bytes { return copy_of(block_.layout("load", noun)); }
 
     /// Makes `value` the value, under the lock, and wakes the processes in
     /// wait_for_change(). Fails as lock() does.
@@ -304,6 +295,25 @@ private:
     static detail::Snapshot snapshot_of(Layout& layout) noexcept
     {
         return detail::Snapshot(layout.version, data_of(layout) + stride, stride, sizeof(T));
+    }
+
+    /* load()'s copy, straight into the value returned: a copy through a
+     * buffer would cost more than the load (8-byte stores do not forward to
+     * the wider loads of a second copy). Every byte is written, so a T that
+     * may start uninitialised is not zeroed first: stores bound a small
+     * load(), and zeroing them first doubled them. One variable and one
+     * return in each, or the compiler gives up returning in place. */
+    T copy_of(Layout& layout) const requires std::is_trivially_default_constructible_v<T>
+    {
+        T value;
+        read_into(layout, reinterpret_cast<std::byte*>(&value));
+        return value;
+    }
+    T copy_of(Layout& layout) const
+    {
+        T value = std::bit_cast<T>(std::array<std::byte, sizeof(T)>{});
+        read_into(layout, reinterpret_cast<std::byte*>(&value));
+        return value;
     }
 
     /// Copies the current value to `into`: load() without the T.
