@@ -21,7 +21,8 @@
 // a magic/version header, every value read once into private memory and
 // checked before use, so a peer that writes any bytes here makes calls fail
 // with invalid_argument ("corrupt ...") and never makes them read or write
-// outside the ring. Waiting blocks in the kernel after a short spin.
+// outside the ring. Waiting blocks in the kernel after a short spin, which
+// yields the CPU when subscribers and a publisher outnumber the CPUs.
 #pragma once
 
 #include <filemap/detail/atomic64.hpp>
@@ -478,6 +479,8 @@ public:
             next_ = other.next_;
             missed_ = other.missed_;
             scratch_ = std::move(other.scratch_);
+            spin_ = other.spin_;
+            takes_ = other.takes_;
         }
         return *this;
     }
@@ -633,6 +636,9 @@ private:
         const bool in_place = attached.overflow == Overflow::block;
         detail::Atomic64 tail_word(layout.tail);
         std::uint64_t tail = 0;
+        if (takes_++ % recount_every == 0) { // counting reads every member's line
+            spin_ = detail::spin_for(topic_.subscribers() + 1); // and a publisher
+        }
         for (;;) {
             if (!attached.data.wait(
                     layout.data,
@@ -640,7 +646,7 @@ private:
                         tail = tail_word.load(std::memory_order_acquire);
                         return tail > head_;
                     },
-                    deadline)) {
+                    deadline, spin_)) {
                 return false;
             }
             if (lapped(layout)) {
@@ -729,6 +735,11 @@ private:
     std::uint64_t next_ = 0;         // the sequence number of the next message
     std::uint64_t missed_ = 0;       // messages lost
     std::vector<std::byte> scratch_; // drop_oldest: where a message is copied and checked
+    /// How this subscriber waits for messages: busy while the subscribers
+    /// and a publisher fit the CPUs, recounted every recount_every receives.
+    detail::Spin spin_ = detail::Spin::busy;
+    std::uint32_t takes_ = 0;
+    static constexpr std::uint32_t recount_every = 64;
 };
 
 } // namespace filemap

@@ -6,8 +6,10 @@
 // on Windows), in slices of peer_check_interval, looking at its condition
 // after each: a waker may die between publishing and waking, and the slices
 // bound how long its wake-up can be missed. A notify costs a system call only
-// when somebody announced a sleep. Platform-free: the port supplies only the
-// kernel's sleep and wake.
+// when somebody announced a sleep. Waiters that outnumber the CPUs (a topic's
+// subscribers) yield between looks instead of holding their CPU, so that the
+// ones already woken are not kept from running. Platform-free: the port
+// supplies only the kernel's sleep and wake.
 #pragma once
 
 #include <filemap/detail/deadline.hpp>
@@ -15,10 +17,13 @@
 #include <filemap/detail/spin.hpp>
 #include <filemap/error.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <thread>
 
 namespace filemap::detail {
 
@@ -28,11 +33,35 @@ struct WakeSlot {
     std::uint32_t waiting;  ///< 1 once a sleeper announced itself
 };
 
+/// How a waiter spins before it sleeps.
+enum class Spin {
+    busy,     ///< looks without pause: the quickest answer, but it holds its CPU
+    yielding, ///< offers its CPU to others between looks
+};
+
+/// Spin::busy while `waiters` can each have a CPU of their own, else
+/// Spin::yielding: busy waiters beyond the CPUs only delay the woken.
+inline Spin spin_for(std::size_t waiters)
+{
+    static const std::size_t cpus = std::max(1u, std::thread::hardware_concurrency());
+    return waiters <= cpus ? Spin::busy : Spin::yielding;
+}
+
 /// Spins about 20 us for `ready()`, then calls `sleep()`, the kernel wait.
 template <class Ready, class Sleep>
-bool spin_then(Ready& ready, Sleep sleep)
+bool spin_then(Ready& ready, Sleep sleep, Spin spin = Spin::busy)
 {
     const auto spin_until = Clock::now() + std::chrono::microseconds(20);
+    if (spin == Spin::yielding) {
+        while (!ready()) {
+            // A yield is a system call: the clock costs little beside it.
+            if (Clock::now() >= spin_until) {
+                return sleep();
+            }
+            std::this_thread::yield();
+        }
+        return true;
+    }
     for (int i = 0; !ready(); ++i) {
         if ((i & 63) == 63 && Clock::now() >= spin_until) {
             return sleep();
@@ -77,9 +106,10 @@ public:
 
     /// Returns once `ready()` holds (true) or the deadline passed (false).
     template <class Ready>
-    bool wait(WakeSlot& slot, Ready ready, const Deadline& deadline)
+    bool wait(WakeSlot& slot, Ready ready, const Deadline& deadline, Spin spin = Spin::busy)
     {
-        return spin_then(ready, [&] { return sleep(slot, ready, deadline); });
+        return spin_then(
+            ready, [&] { return sleep(slot, ready, deadline); }, spin);
     }
 
     /// wait() for a sleeper that may not write the slot (a read-only
